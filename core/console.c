@@ -1,0 +1,113 @@
+/*
+ * The console prompt loop: UART bytes into the line editor, finished lines
+ * into console_execute().  Also the `version` command.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <arch/cpu.h>
+#include "drivers/uart.h"
+#include "console.h"
+#include "lineedit.h"
+
+#ifndef PLINTH_VERSION
+#error "PLINTH_VERSION is defined by the Makefile"
+#endif
+
+_Static_assert(LINEEDIT_MAX == CONSOLE_LINE_MAX, "one line limit for editor and console");
+
+/* Generated at link time by the Makefile (build/core/build_id.o). */
+extern const char plinth_build_id[];
+
+static struct lineedit console_le;
+static int console_ready;
+
+static void console_echo(void *ctx, const char *s, size_t len)
+{
+	(void)ctx;
+	fwrite(s, 1, len, stdout);
+}
+
+void console_prompt(void)
+{
+	fputs(CONSOLE_PROMPT, stdout);
+	fflush(stdout);
+}
+
+static void console_start(void)
+{
+	lineedit_init(&console_le, console_echo, NULL);
+	console_ready = 1;
+}
+
+void console_feed(uint8_t byte)
+{
+	char line[CONSOLE_LINE_MAX + 1];
+
+	if (!console_ready)
+		console_start();
+
+	switch (lineedit_feed(&console_le, byte)) {
+	case LINEEDIT_NONE:
+		return;
+	case LINEEDIT_LINE_READY:
+		/* console_execute() splits in place; the editor's copy stays intact. */
+		strncpy(line, lineedit_line(&console_le), sizeof(line) - 1);
+		line[sizeof(line) - 1] = '\0';
+		console_execute(line);
+		break;
+	case LINEEDIT_CANCELLED:
+		break;
+	case LINEEDIT_ERROR_TOO_LONG:
+		printf("error: line too long (max %d characters)\n", CONSOLE_LINE_MAX);
+		break;
+	case LINEEDIT_ERROR_BINARY:
+		printf("error: line contains non-text bytes\n");
+		break;
+	}
+	console_prompt();
+}
+
+void console_main(void)
+{
+	if (!console_ready)
+		console_start();
+	console_prompt();
+	for (;;) {
+		int c = uart_getc();
+		if (c < 0) {
+			/* Echo of a pasted run goes out once the input pauses. */
+			fflush(stdout);
+			/*
+			 * Check again with interrupts off: an RX interrupt between
+			 * the check and hlt would otherwise be slept through.  sti's
+			 * shadow in cpu_idle() keeps "sti; hlt" atomic.
+			 */
+			irq_disable();
+			c = uart_getc();
+			if (c < 0) {
+				cpu_idle();
+				continue;
+			}
+			irq_enable();
+		}
+		console_feed((uint8_t)c);
+	}
+}
+
+/* ---------------------------------------------------------------- version */
+
+static int console_cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		printf("error: usage: version\n");
+		return 1;
+	}
+	printf("plinth %s (build %s)\nbuilt %s %s\n", PLINTH_VERSION, plinth_build_id,
+	       __DATE__, __TIME__);
+	return 0;
+}
+
+CONSOLE_CMD(console_cmd_version_entry, "version", "", "show the version and build id",
+	    console_cmd_version);

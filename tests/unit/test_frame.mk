@@ -1,0 +1,2 @@
+UNIT_TESTS += test_frame
+test_frame_SRCS := core/frame.c

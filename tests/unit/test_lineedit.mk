@@ -1,0 +1,2 @@
+UNIT_TESTS += test_lineedit
+test_lineedit_SRCS := core/lineedit.c
