@@ -10,6 +10,8 @@ QEMU    ?= qemu-system-x86_64
 OVMF_CODE ?= /usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS ?= /usr/share/OVMF/OVMF_VARS_4M.fd
 QEMU_EXTRA ?=
+# Debian's interpreter: pytest and pexpect come from Debian packages.
+PYTHON  ?= $(firstword $(wildcard /usr/bin/python3) python3)
 
 VERSION := 0.1.0
 BUILD_ID := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
@@ -105,7 +107,7 @@ $(BUILD)/esp/EFI/BOOT/BOOTX64.EFI: $(BUILD)/plinth.efi $(BOOTFILES)
 	cp $(BOOTFILES) $(BUILD)/esp/EFI/BOOT/
 
 $(BUILD)/plinth-usb.img: $(BUILD)/esp/EFI/BOOT/BOOTX64.EFI tools/mkimage.py
-	python3 tools/mkimage.py $(BUILD)/esp $@
+	$(PYTHON) tools/mkimage.py $(BUILD)/esp $@
 
 $(BUILD)/tftp/plinth.efi: $(BUILD)/plinth.efi $(BOOTFILES)
 	rm -rf $(BUILD)/tftp && mkdir -p $(@D)
@@ -146,7 +148,7 @@ fpu-check: $(BUILD)/core.elf
 	tools/check-fpu.sh $<
 
 integration: all image pxe
-	cd tests/integration && python3 -m pytest -v -ra $(PYTEST_ARGS)
+	cd tests/integration && $(PYTHON) -m pytest -v -ra $(PYTEST_ARGS)
 
 test: deps
 	$(MAKE) all image pxe

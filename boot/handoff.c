@@ -169,6 +169,7 @@ EFI_STATUS handoff(EFI_HANDLE image, uint64_t entry, uint64_t core_virt_end)
 		pml4[256 + i] = pml4[i];
 	boot_log("plinth: handing off to the core (%ld KiB at 0x%lx)", bi->core_size >> 10, bi->core_phys);
 
+	uint64_t t_exit = rdtsc();
 	/* After a failed ExitBootServices only GetMemoryMap may be called again. */
 	for (int tries = 0; tries < 8; tries++) {
 		map_size = buf_size;
@@ -184,6 +185,7 @@ EFI_STATUS handoff(EFI_HANDLE image, uint64_t entry, uint64_t core_virt_end)
 		return st;
 
 	/* Boot services are gone: no more firmware calls from here on. */
+	bi->tsc_exit_bs = rdtsc() - t_exit;
 	convert_map(map, map_size, desc_size);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	bi->tsc_handoff = rdtsc();

@@ -106,10 +106,16 @@ EFI_STATUS src_init(EFI_HANDLE image)
 	EFI_STATUS st = uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li);
 	if (st != EFI_SUCCESS)
 		return st;
+	/*
+	 * A network boot first: some PXE firmware also puts a file system on
+	 * the NIC's handle that holds only the boot file itself.
+	 */
+	if (uefi_call_wrapper(BS->HandleProtocol, 3, li->DeviceHandle, &PxeBaseCodeProtocol, (void **)&src_pxe) == EFI_SUCCESS &&
+	    src_init_pxe() == EFI_SUCCESS)
+		return EFI_SUCCESS;
+	src_pxe = NULL;
 	if (uefi_call_wrapper(BS->HandleProtocol, 3, li->DeviceHandle, &FileSystemProtocol, (void **)&fs) == EFI_SUCCESS)
 		return src_init_disk(li, fs);
-	if (uefi_call_wrapper(BS->HandleProtocol, 3, li->DeviceHandle, &PxeBaseCodeProtocol, (void **)&src_pxe) == EFI_SUCCESS)
-		return src_init_pxe();
 	return EFI_NOT_FOUND;
 }
 

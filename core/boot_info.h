@@ -69,6 +69,7 @@ struct boot_info {
 	uint64_t core_size;             /* bytes, page aligned */
 	uint64_t tsc_efi_main;          /* TSC at efi_main entry */
 	uint64_t tsc_handoff;           /* TSC just before the jump to the core */
+	uint64_t tsc_exit_bs;           /* TSC spent inside the firmware's ExitBootServices */
 
 	char     boot_source[BOOT_PATH_MAX];  /* e.g. "disk \EFI\BOOT\" or "tftp 10.0.2.2:/" */
 	char     cfg_path[BOOT_PATH_MAX];     /* where plinth.cfg was looked for */

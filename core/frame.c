@@ -13,9 +13,9 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include <arch/cpu.h>
 #include "frame.h"
 #include "log.h"
+#include "spinlock.h"
 
 #define FRAME_SHIFT     12
 #define WORD_BITS       64
@@ -41,13 +41,13 @@ static uint32_t frame_cur;                     /* next-fit: region of the last a
 static uint64_t frame_total, frame_nfree;
 static uint64_t frame_bk_first, frame_bk_frames;
 static void *(*frame_to_ptr)(uint64_t pa);
-static uint32_t frame_lock_word;
+static spinlock_t frame_spin;
 
 /* Scratch for frame_init only: it runs once, before the other CPUs start. */
 static struct frame_span frame_free_spans[BOOT_MEM_MAX];
 static struct frame_span frame_busy_spans[BOOT_MEM_MAX];
 
-/* Host tests run in user mode, where cli/popf would fault. */
+/* Host tests run in user mode, where cli would fault: spin_lock_irqsave is not usable there. */
 #ifdef PLINTH_HOST_TEST
 static uint64_t frame_irq_save(void) { return 0; }
 static void frame_irq_restore(uint64_t flags) { (void)flags; }
@@ -61,15 +61,13 @@ static uint64_t frame_lock(void)
 {
 	uint64_t flags = frame_irq_save();
 
-	while (__atomic_exchange_n(&frame_lock_word, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&frame_lock_word, __ATOMIC_RELAXED))
-			cpu_relax();
+	spin_lock(&frame_spin);
 	return flags;
 }
 
 static void frame_unlock(uint64_t flags)
 {
-	__atomic_store_n(&frame_lock_word, 0, __ATOMIC_RELEASE);
+	spin_unlock(&frame_spin);
 	frame_irq_restore(flags);
 }
 

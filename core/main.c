@@ -59,6 +59,30 @@ static void apply_config(const struct boot_info *bi)
 		log_warn("config: %s", bi->config.errors[i]);
 }
 
+/* "12.345 ms" for a TSC delta, integer arithmetic only. */
+static void fmt_ms(char *buf, size_t n, uint64_t ticks, uint64_t hz)
+{
+	uint64_t per_us = hz / 1000000 ? hz / 1000000 : 1;
+	uint64_t us = ticks / per_us;
+	snprintf(buf, n, "%lu.%03lu ms", us / 1000, us % 1000);
+}
+
+/*
+ * From efi_main to the prompt, split into the loader, the firmware's own
+ * ExitBootServices (not plinth's code) and the core.
+ */
+static void log_boot_time(const struct boot_info *bi)
+{
+	char total[32], loader[32], ebs[32], core[32];
+	uint64_t now = rdtsc(), hz = tsc_hz();
+	fmt_ms(total, sizeof(total), now - bi->tsc_efi_main, hz);
+	fmt_ms(loader, sizeof(loader), bi->tsc_handoff - bi->tsc_efi_main - bi->tsc_exit_bs, hz);
+	fmt_ms(ebs, sizeof(ebs), bi->tsc_exit_bs, hz);
+	fmt_ms(core, sizeof(core), now - bi->tsc_handoff, hz);
+	log_info("boot: %lu TSC ticks from efi_main to the prompt (%s: loader %s, firmware "
+		 "ExitBootServices %s, core %s)", now - bi->tsc_efi_main, total, loader, ebs, core);
+}
+
 static void *direct_ptr(uint64_t pa)
 {
 	return phys_to_virt(pa);
@@ -105,9 +129,6 @@ void core_main(uint64_t bi_phys)
 
 	struct frame_stats fs = frame_stats();
 	log_info("memory: %lu MiB free of %lu MiB managed", fs.free >> 8, fs.total >> 8);
-	uint64_t ticks = rdtsc() - bi->tsc_efi_main;
-	uint64_t hz = tsc_hz();
-	log_info("boot: %lu TSC ticks from efi_main to the prompt (%lu.%03lu ms)", ticks,
-		 hz ? ticks / (hz / 1000) : 0, hz ? (ticks % (hz / 1000)) * 1000 / (hz / 1000) : 0);
+	log_boot_time(bi);
 	console_main();
 }

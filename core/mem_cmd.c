@@ -154,7 +154,7 @@ void mem_print(const struct boot_mem_range *map, uint32_t n, int verbose)
 	printf("ram: %" PRIu64 " MiB\n", (mem_ram_bytes(map, n) + ((uint64_t)1 << 19)) >> 20);
 	printf("frames: free %" PRIu64 " of %" PRIu64 " (%" PRIu64 " MiB of %" PRIu64 " MiB)\n",
 	       st.free, st.total, st.free >> 8, st.total >> 8);
-	printf("frames: %" PRIu64 " for bookkeeping, %u regions\n", st.bookkeeping, st.regions);
+	printf("bookkeeping: %" PRIu64 " frames, %u regions\n", st.bookkeeping, st.regions);
 }
 
 static int mem_run(int argc, char **argv)

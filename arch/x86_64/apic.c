@@ -134,7 +134,7 @@ void apic_init(void)
 	}
 	apic_setup_local(true);
 	apic_ready = true;
-	log_info("apic: %s mode, BSP apic id %u, version %#x", x2_mode ? "x2APIC" : "xAPIC",
+	log_debug("apic: %s mode, BSP apic id %u, version %#x", x2_mode ? "x2APIC" : "xAPIC",
 		 apic_id(), apic_read(APIC_VER) & 0xff);
 }
 

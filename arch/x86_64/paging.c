@@ -116,13 +116,17 @@ volatile void *mmio_map(uint64_t pa, uint64_t size)
 			return (volatile void *)va;
 		}
 	uint64_t va = mmio_next;
+	/* Large ranges (PCI ECAM) get the same offset in a 2 MiB page as their
+	 * physical address, so pt_map can use 2 MiB leaves. */
+	if (last - first >= PT_SIZE_2M)
+		va = ((va + PT_SIZE_2M - 1) & ~(PT_SIZE_2M - 1)) + (first & (PT_SIZE_2M - 1));
 	if (va + (last - first) > MMIO_WINDOW_BASE + MMIO_WINDOW_SIZE ||
 	    pt_map(&kpt, va, first, last - first, PTE_W | PTE_NX | PTE_PCD | PTE_PWT | PTE_G)) {
 		spin_unlock(&paging_lock);
 		log_err("mmio: cannot map %#lx+%#lx", pa, size);
 		return NULL;
 	}
-	mmio_next += last - first + PAGE_SIZE;     /* a guard page between mappings */
+	mmio_next = va + (last - first) + PAGE_SIZE;   /* a guard page between mappings */
 	if (mmio_nslots < MMIO_SLOTS)
 		mmio_slots[mmio_nslots++] = (__typeof__(mmio_slots[0])){ first, last - first, va };
 	spin_unlock(&paging_lock);

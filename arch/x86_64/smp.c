@@ -70,6 +70,23 @@ static void smp_free_tables(uint64_t root)
 		frame_free(frames[l]);
 }
 
+/*
+ * The MP spec's 10 ms between INIT and SIPI is for 486-era local APICs.
+ * CPUs with an integrated APIC (Intel family 6 and later, AMD family 0Fh and
+ * later) accept the SIPI right away; 10 us is ample.  Older ones keep 10 ms.
+ */
+static uint64_t smp_init_delay_us(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(0, 0, &a, &b, &c, &d);
+	int intel = b == 0x756e6547, amd = b == 0x68747541;   /* "Genu", "Auth" */
+	cpuid(1, 0, &a, &b, &c, &d);
+	uint32_t family = (a >> 8) & 0xf;
+	if (family == 0xf)
+		family += (a >> 20) & 0xff;
+	return (intel && family >= 6) || (amd && family >= 0xf) ? 10 : 10000;
+}
+
 static int smp_wait_online(struct percpu *p, uint64_t us)
 {
 	for (uint64_t t = 0; t < us; t += 10) {
@@ -117,7 +134,7 @@ uint32_t smp_init(uint64_t tramp)
 		apic_send_init(acpi.cpus[i].apic_id);
 		want++;
 	}
-	udelay(10000);              /* INIT to SIPI (Intel SDM vol.3 9.4.4.1, AMD APM vol.2 15.27.8) */
+	udelay(smp_init_delay_us());
 
 	uint32_t online = 1;
 	for (uint32_t i = 0, n = 0; i < acpi.ncpus && n < want; i++) {

@@ -38,11 +38,14 @@ static uint8_t mem[MEM_SIZE];
 
 static void **maps;
 static size_t nmaps, capmaps;
+static uint64_t max_map_size;      /* largest mapping asked for */
 
 const void *phys_map_ro(uint64_t pa, uint64_t size)
 {
 	void *copy;
 
+	if (size > max_map_size)
+		max_map_size = size;
 	if (size == 0 || pa >= MEM_SIZE || size > MEM_SIZE - pa)
 		return NULL;
 	copy = malloc(size);
@@ -353,6 +356,7 @@ static int setup(void **state)
 	memset(mem, 0, sizeof(mem));
 	n_warn = n_err = 0;
 	last_warn[0] = '\0';
+	max_map_size = 0;
 	platform_build();
 	return 0;
 }
@@ -587,6 +591,9 @@ static void test_truncated_lengths(void **state)
 	w32(DMAR_PA + 4, ACPI_TABLE_MAX_LEN + 1);
 	assert_int_equal(acpi_init(RSDP_PA), 0);
 	assert_int_equal(n_warn, 4);
+	/* Absurd lengths are refused before the platform is asked to map them. */
+	assert_true(max_map_size <= ACPI_TABLE_MAX_LEN);
+	assert_int_equal(max_map_size, 0x200000);
 	assert_false(acpi.have_madt);
 	assert_int_equal(acpi.hpet_phys, 0);
 	assert_int_equal(acpi.nmcfg, 0);
@@ -844,6 +851,15 @@ static void test_dsdt_without_s5(void **state)
 
 	run_dsdt((const uint8_t *)"_S5_", 4);   /* name at the very start: no room for NameOp */
 	assert_false(acpi.have_s5);
+
+	/* Return(_S5_) then a package: a use of the name, not its definition. */
+	{
+		static const uint8_t use[] = { 0xa4, '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0x00, 0x00 };
+
+		run_dsdt(use, sizeof(use));
+		assert_false(acpi.have_s5);
+		expect_warning("no \\_S5");
+	}
 }
 
 static void test_dsdt_malformed_s5(void **state)
@@ -897,6 +913,29 @@ static void test_dsdt_malformed_s5(void **state)
 	assert_int_equal(acpi_init(RSDP_PA), 0);
 	assert_false(acpi.have_s5);
 	expect_warning("expected DSDT");
+}
+
+static void test_mcfg_entries(void **state)
+{
+	(void)state;
+	/* Two good entries, one with start > end, and 8 stray bytes at the end. */
+	sdt_begin(MCFG_PA, "MCFG", 44 + 3 * 16 + 8, 1);
+	w64(MCFG_PA + 44, 0xb0000000u);
+	mem[MCFG_PA + 55] = 0x7f;
+	w64(MCFG_PA + 60, 0xc0000000u);
+	mem[MCFG_PA + 70] = 0x80;
+	mem[MCFG_PA + 71] = 0x10;
+	w64(MCFG_PA + 76, 0xd0000000u);
+	w16(MCFG_PA + 84, 1);
+	mem[MCFG_PA + 87] = 0xff;
+	memset(mem + MCFG_PA + 92, 0xcc, 8);
+	sdt_fix(MCFG_PA);
+	assert_int_equal(acpi_init(RSDP_PA), 0);
+	assert_int_equal(n_warn, 1);
+	assert_int_equal(acpi.nmcfg, 2);
+	assert_int_equal(acpi.mcfg[0].bus_end, 0x7f);
+	assert_int_equal(acpi.mcfg[1].base, 0xd0000000u);
+	assert_int_equal(acpi.mcfg[1].segment, 1);
 }
 
 static void test_root_entries(void **state)
@@ -1058,6 +1097,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsdt_s5_variants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dsdt_without_s5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dsdt_malformed_s5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mcfg_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_root_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_tables, setup, teardown),
 		cmocka_unit_test(test_aml_direct),
