@@ -156,6 +156,10 @@ test: deps
 	$(MAKE) fpu-check
 	$(MAKE) integration
 
+# Figures for docs/perf.md: path lengths under -icount, wall time, image size.
+bench: all
+	$(PYTHON) tests/bench/boot_time.py
+
 clean:
 	rm -rf $(BUILD)/core $(BUILD)/boot $(BUILD)/unit $(BUILD)/esp $(BUILD)/tftp \
 		$(BUILD)/*.efi $(BUILD)/*.elf $(BUILD)/*.so $(BUILD)/*.img

@@ -11,6 +11,7 @@
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
+#include <arch/traps.h>
 #include "drivers/acpi.h"
 #include "console.h"
 #include "frame.h"
@@ -97,8 +98,32 @@ static int smp_wait_online(struct percpu *p, uint64_t us)
 	return p->state == CPU_ONLINE;
 }
 
+static void smp_call_irq(struct trap_frame *f)
+{
+	(void)f;
+	struct percpu *p = this_cpu();
+	void *arg = p->call_arg;
+	void (*fn)(void *) = __atomic_exchange_n(&p->call_fn, NULL, __ATOMIC_ACQUIRE);
+	if (fn)
+		fn(arg);
+}
+
+int smp_call(uint32_t cpu, void (*fn)(void *), void *arg)
+{
+	if (cpu >= ncpus || percpu[cpu].state != CPU_ONLINE || !fn)
+		return -1;
+	struct percpu *p = &percpu[cpu];
+	void (*none)(void *) = NULL;
+	p->call_arg = arg;
+	if (!__atomic_compare_exchange_n(&p->call_fn, &none, fn, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return -1;
+	apic_send_ipi(p->apic_id, VEC_IPI_CALL);
+	return 0;
+}
+
 uint32_t smp_init(uint64_t tramp)
 {
+	irq_register(VEC_IPI_CALL, smp_call_irq);
 	if (!tramp || !acpi.have_madt) {
 		log_warn("smp: %s: only the BSP runs", tramp ? "no MADT" : "no trampoline page");
 		return 1;

@@ -99,6 +99,10 @@ class Plinth:
         """Read whatever arrives until the line has been quiet for `quiet` s."""
         text = self.child.buffer
         self.child.buffer = ""
+        # pexpect keeps the unmatched tail in _before too, and the next
+        # expect() starts from whichever is longer: clear both.
+        if hasattr(self.child, "_before"):
+            self.child._before = self.child.buffer_type()
         while True:
             try:
                 text += self.child.read_nonblocking(65536, timeout=quiet)
@@ -140,7 +144,7 @@ class Plinth:
         out = clean(self.take() + self.child.before)
         # The first line is plinth's echo of what was typed.
         echo, _, rest = out.partition("\n")
-        assert line[:40] in echo, "no echo of %r in %r" % (line, echo)
+        assert line[:40] in echo, "no echo of %r in %r (output %r)" % (line, echo, out[:200])
         return rest
 
     def alive(self):

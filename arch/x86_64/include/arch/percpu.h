@@ -27,6 +27,8 @@ struct percpu {
 	uint32_t apic_id;
 	volatile uint32_t state;        /* enum cpu_state */
 	uint32_t acpi_uid;
+	void (*volatile call_fn)(void *);   /* smp_call(): run on this CPU from VEC_IPI_CALL */
+	void *volatile call_arg;
 	uint64_t gdt[8];
 	struct tss tss __attribute__((aligned(16)));
 };
