@@ -120,11 +120,13 @@ void core_main(uint64_t bi_phys)
 	apic_init();
 	bsp->apic_id = apic_id();
 	bsp->state = CPU_ONLINE;
+	/* APs first: the firmware leaves them spinning, and under -icount their
+	 * spinning is charged to the one virtual clock every CPU shares. */
+	smp_init(bi->trampoline_phys);
 	apic_timer_calibrate();
 	ioapic_init();
 	uart_enable_rx_irq();
 	irq_enable();
-	smp_init(bi->trampoline_phys);
 	pci_init();
 
 	struct frame_stats fs = frame_stats();
