@@ -139,7 +139,8 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/%,$(UNIT_TESTS))
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $$(%_SRCS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	gcc $(UNIT_CFLAGS) $< $($*_SRCS) -o $@ -lcmocka
+	@echo "  CC    $@ (host)"
+	@gcc $(UNIT_CFLAGS) $< $($*_SRCS) -o $@ -lcmocka
 
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail

@@ -87,4 +87,9 @@ struct boot_info {
 	char     log[BOOT_LOG_MAX];     /* the loader's messages, replayed into the core log */
 };
 
+#ifndef PLINTH_LOADER
+/* The core's view of what the loader handed over (set once by core_main). */
+extern const struct boot_info *boot_info;
+#endif
+
 #endif

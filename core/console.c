@@ -8,6 +8,7 @@
 #include <arch/cpu.h>
 #include "drivers/uart.h"
 #include "console.h"
+#include "version.h"
 #include "lineedit.h"
 
 #ifndef PLINTH_VERSION
@@ -17,7 +18,6 @@
 _Static_assert(LINEEDIT_MAX == CONSOLE_LINE_MAX, "one line limit for editor and console");
 
 /* Generated at link time by the Makefile (build/core/build_id.o). */
-extern const char plinth_build_id[];
 
 static struct lineedit console_le;
 static int console_ready;

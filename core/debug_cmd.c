@@ -10,8 +10,6 @@
 #include "boot_info.h"
 #include "console.h"
 
-extern const struct boot_info *boot_info;
-
 static int debug_enabled(void)
 {
 	const char *v = boot_info ? config_get(&boot_info->config, 0, "debug") : NULL;

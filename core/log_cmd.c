@@ -3,6 +3,7 @@
  * seconds since reset, and show or set the console log level.
  */
 #include <stdio.h>
+#include <arch/calib.h>
 #include <string.h>
 
 #include <arch/cpu.h>
@@ -41,10 +42,8 @@ static void log_cmd_print(enum log_level lvl, uint64_t tsc, const char *line, vo
 		return;
 	}
 	if (w->hz) {
-		/* rem < hz, so rem * 10^6 fits in 64 bits for any hz below 18 THz. */
-		uint64_t sec = tsc / w->hz;
-		uint64_t usec = (tsc % w->hz) * 1000000 / w->hz;
-		printf("[%4llu.%06llu] ", (unsigned long long)sec, (unsigned long long)usec);
+		uint64_t us = calib_us_for_ticks(tsc, w->hz);
+		printf("[%4llu.%06llu] ", (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000));
 	} else {
 		printf("[tsc %llu] ", (unsigned long long)tsc);
 	}

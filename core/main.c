@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <arch/apic.h>
+#include <arch/calib.h>
 #include <arch/cpu.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
@@ -16,11 +17,11 @@
 #include "drivers/uart.h"
 #include "boot_info.h"
 #include "console.h"
+#include "version.h"
 #include "frame.h"
 #include "log.h"
 #include "mm.h"
 
-extern const char plinth_build_id[];
 const struct boot_info *boot_info;
 
 void core_main(uint64_t bi_phys);
@@ -62,8 +63,7 @@ static void apply_config(const struct boot_info *bi)
 /* "12.345 ms" for a TSC delta, integer arithmetic only. */
 static void fmt_ms(char *buf, size_t n, uint64_t ticks, uint64_t hz)
 {
-	uint64_t per_us = hz / 1000000 ? hz / 1000000 : 1;
-	uint64_t us = ticks / per_us;
+	uint64_t us = calib_us_for_ticks(ticks, hz);
 	snprintf(buf, n, "%lu.%03lu ms", us / 1000, us % 1000);
 }
 

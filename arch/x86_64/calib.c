@@ -24,6 +24,14 @@ uint64_t calib_ticks_for_us(uint64_t us, uint64_t hz)
 	return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
 }
 
+uint64_t calib_us_for_ticks(uint64_t ticks, uint64_t hz)
+{
+	if (hz == 0)
+		return 0;
+	unsigned __int128 us = (unsigned __int128)ticks * 1000000u / hz;
+	return us > UINT64_MAX ? UINT64_MAX : (uint64_t)us;
+}
+
 int calib_fmt_mhz(char *buf, size_t n, uint64_t hz)
 {
 	/* Tenths of a MHz = units of 100 kHz, rounded to nearest. */

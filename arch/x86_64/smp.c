@@ -17,6 +17,7 @@
 #include "frame.h"
 #include "log.h"
 #include "mm.h"
+#include "spinlock.h"
 
 extern const char tramp_start[], tramp_end[], tramp_data[], tramp_pm32[];
 extern const char ap_entry64[];
@@ -98,14 +99,23 @@ static int smp_wait_online(struct percpu *p, uint64_t us)
 	return p->state == CPU_ONLINE;
 }
 
+/*
+ * One call slot per CPU: senders take smp_call_lock, fill arg then fn; the
+ * target reads both and frees the slot last, so a new call never overwrites
+ * the argument of one not yet taken.
+ */
+static spinlock_t smp_call_lock;
+
 static void smp_call_irq(struct trap_frame *f)
 {
 	(void)f;
 	struct percpu *p = this_cpu();
+	void (*fn)(void *) = __atomic_load_n(&p->call_fn, __ATOMIC_ACQUIRE);
+	if (!fn)
+		return;
 	void *arg = p->call_arg;
-	void (*fn)(void *) = __atomic_exchange_n(&p->call_fn, NULL, __ATOMIC_ACQUIRE);
-	if (fn)
-		fn(arg);
+	__atomic_store_n(&p->call_fn, NULL, __ATOMIC_RELEASE);
+	fn(arg);
 }
 
 int smp_call(uint32_t cpu, void (*fn)(void *), void *arg)
@@ -113,9 +123,14 @@ int smp_call(uint32_t cpu, void (*fn)(void *), void *arg)
 	if (cpu >= ncpus || percpu[cpu].state != CPU_ONLINE || !fn)
 		return -1;
 	struct percpu *p = &percpu[cpu];
-	void (*none)(void *) = NULL;
-	p->call_arg = arg;
-	if (!__atomic_compare_exchange_n(&p->call_fn, &none, fn, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+	uint64_t flags = spin_lock_irqsave(&smp_call_lock);
+	int busy = __atomic_load_n(&p->call_fn, __ATOMIC_ACQUIRE) != NULL;
+	if (!busy) {
+		p->call_arg = arg;
+		__atomic_store_n(&p->call_fn, fn, __ATOMIC_RELEASE);
+	}
+	spin_unlock_irqrestore(&smp_call_lock, flags);
+	if (busy)
 		return -1;
 	apic_send_ipi(p->apic_id, VEC_IPI_CALL);
 	return 0;

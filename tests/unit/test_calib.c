@@ -45,6 +45,15 @@ static void test_delta_wrap(void **state)
 	assert_int_equal(calib_delta(0x1000010, 0x20, 0xffffff), 0x10);
 }
 
+static void test_us_for_ticks(void **state)
+{
+	(void)state;
+	assert_int_equal(calib_us_for_ticks(2593000000ull, 2593000000ull), 1000000);
+	assert_int_equal(calib_us_for_ticks(1999, 1000000000), 1);           /* rounds down */
+	assert_int_equal(calib_us_for_ticks(UINT64_MAX, 1000000000), UINT64_MAX / 1000);  /* no overflow */
+	assert_int_equal(calib_us_for_ticks(123, 0), 0);
+}
+
 static void test_ticks_for_us(void **state)
 {
 	(void)state;
@@ -81,6 +90,7 @@ int main(void)
 		cmocka_unit_test(test_hz_zero_reference),
 		cmocka_unit_test(test_delta_wrap),
 		cmocka_unit_test(test_ticks_for_us),
+		cmocka_unit_test(test_us_for_ticks),
 		cmocka_unit_test(test_fmt_mhz),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

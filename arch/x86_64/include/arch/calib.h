@@ -21,6 +21,9 @@ uint64_t calib_delta(uint64_t start, uint64_t end, uint64_t mask);
 /* Ticks of a clock of `hz` in `us` microseconds, rounded up; saturates. */
 uint64_t calib_ticks_for_us(uint64_t us, uint64_t hz);
 
+/* Whole microseconds in `ticks` of a clock of `hz`, rounded down; 0 if hz is 0. */
+uint64_t calib_us_for_ticks(uint64_t ticks, uint64_t hz);
+
 /* `hz` as MHz with one decimal, rounded to nearest ("1000.0", "3.5"). */
 int calib_fmt_mhz(char *buf, size_t n, uint64_t hz);
 

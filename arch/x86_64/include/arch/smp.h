@@ -24,7 +24,8 @@ uint32_t smp_init(uint64_t trampoline_phys);
 /*
  * Run fn(arg) on online CPU `cpu` from its VEC_IPI_CALL handler, without
  * waiting for it.  Returns 0, or -1 if the CPU is not online or already has a
- * call pending.
+ * call pending
+ * (that call is not disturbed).
  */
 int smp_call(uint32_t cpu, void (*fn)(void *), void *arg);
 
