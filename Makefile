@@ -30,10 +30,10 @@ CORE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -O2 -g $(WARN) \
 	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-tree-vectorize \
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-nostdinc -isystem $(NEWLIB)/include -isystem $(GCCINC) \
-	-I. -Iarch/x86_64/include -Icore \
+	-I. -Iarch/x86_64/include -Icore -Iguest-abi \
 	-DPLINTH_VERSION='"$(VERSION)"' -MMD -MP
 
-CORE_C := $(sort $(wildcard core/*.c arch/x86_64/*.c drivers/*.c drivers/*/*.c))
+CORE_C := $(sort $(wildcard core/*.c arch/x86_64/*.c arch/x86_64/*/*.c drivers/*.c drivers/*/*.c))
 CORE_S := $(sort $(wildcard arch/x86_64/*.S))
 CORE_OBJ := $(patsubst %,$(BUILD)/core/%.o,$(CORE_C) $(CORE_S))
 
@@ -100,7 +100,11 @@ $(NEWLIB)/.stamp: tools/build-newlib.sh
 	tools/build-newlib.sh $(BUILD)
 
 # ---------------------------------------------------------------- images
-BOOTFILES := tests/guests/plinth.cfg
+# Test guests (tests/guests/guests.mk sets GUEST_ELFS); they ride along in
+# the ESP and the TFTP directory next to plinth.cfg.
+GUEST_ELFS :=
+include tests/guests/guests.mk
+BOOTFILES := tests/guests/plinth.cfg $(GUEST_ELFS)
 $(BUILD)/esp/EFI/BOOT/BOOTX64.EFI: $(BUILD)/plinth.efi $(BOOTFILES)
 	rm -rf $(BUILD)/esp && mkdir -p $(@D)
 	cp $< $@
@@ -133,7 +137,7 @@ run: deps all
 UNIT_TESTS :=
 include $(wildcard tests/unit/*.mk)
 UNIT_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -O1 -g $(WARN) -Wno-missing-prototypes \
-	-DPLINTH_HOST_TEST -I. -Iarch/x86_64/include -Icore -Itests/unit \
+	-DPLINTH_HOST_TEST -I. -Iarch/x86_64/include -Icore -Iguest-abi -Itests/unit \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/%,$(UNIT_TESTS))
 .SECONDEXPANSION:

@@ -627,7 +627,7 @@ const char *config_next(const struct config *c, uint32_t section, const char *ke
 
 int config_key_is_file(const char *key)
 {
-	static const char *const files[] = { "image", "kernel", "initrd", "module" };
+	static const char *const files[] = { "image", "kernel", "initrd", "module", "file" };
 	size_t i, n;
 
 	if (!key)

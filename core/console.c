@@ -7,6 +7,7 @@
 
 #include <arch/cpu.h>
 #include "drivers/uart.h"
+#include "vm.h"
 #include "console.h"
 #include "version.h"
 #include "lineedit.h"
@@ -83,13 +84,16 @@ void console_main(void)
 			 * the check and hlt would otherwise be slept through.  sti's
 			 * shadow in cpu_idle() keeps "sti; hlt" atomic.
 			 */
+			vm_poll();
 			irq_disable();
 			c = uart_getc();
-			if (c < 0) {
+			if (c < 0 && !vm_poll_pending()) {
 				cpu_idle();
 				continue;
 			}
 			irq_enable();
+			if (c < 0)
+				continue;
 		}
 		console_feed((uint8_t)c);
 	}

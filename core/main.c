@@ -2,6 +2,9 @@
  * The core's C entry on the BSP: take over the machine in dependency order,
  * then give the operator the console.
  */
+#include "sched.h"
+#include "vcpu.h"
+#include "vm.h"
 #include <stdio.h>
 #include <string.h>
 #include <arch/apic.h>
@@ -128,6 +131,11 @@ void core_main(uint64_t bi_phys)
 	uart_enable_rx_irq();
 	irq_enable();
 	pci_init();
+	sched_init();
+	if (vcpu_arch_cpu_init())
+		log_warn("svm: not available on cpu0: no guests (bench floor unavailable)");
+	log_info("svm: %d pCPU(s) run guests", __builtin_popcountll(sched_guest_cpus()));
+	vm_autostart(&bi->config);
 
 	struct frame_stats fs = frame_stats();
 	log_info("memory: %lu MiB free of %lu MiB managed", fs.free >> 8, fs.total >> 8);

@@ -3,6 +3,7 @@
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/traps.h>
+#include <arch/vcpu_arch.h>
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %c0\"" : : "i"(val))
 
@@ -19,4 +20,18 @@ void asm_offsets(void)
 	DEFINE(TF_VECTOR, offsetof(struct trap_frame, vector));
 	DEFINE(TF_SIZE, sizeof(struct trap_frame));
 	DEFINE(KSTACK_SIZE_ASM, KSTACK_SIZE);
+	DEFINE(G_RBX, offsetof(struct guest_gprs, rbx));
+	DEFINE(G_RCX, offsetof(struct guest_gprs, rcx));
+	DEFINE(G_RDX, offsetof(struct guest_gprs, rdx));
+	DEFINE(G_RSI, offsetof(struct guest_gprs, rsi));
+	DEFINE(G_RDI, offsetof(struct guest_gprs, rdi));
+	DEFINE(G_RBP, offsetof(struct guest_gprs, rbp));
+	DEFINE(G_R8, offsetof(struct guest_gprs, r8));
+	DEFINE(G_R9, offsetof(struct guest_gprs, r9));
+	DEFINE(G_R10, offsetof(struct guest_gprs, r10));
+	DEFINE(G_R11, offsetof(struct guest_gprs, r11));
+	DEFINE(G_R12, offsetof(struct guest_gprs, r12));
+	DEFINE(G_R13, offsetof(struct guest_gprs, r13));
+	DEFINE(G_R14, offsetof(struct guest_gprs, r14));
+	DEFINE(G_R15, offsetof(struct guest_gprs, r15));
 }

@@ -86,6 +86,7 @@ vector_stubs:
 	VECTOR %i
 	.set i, i + 1
 .endr
+.noaltmacro
 
 	.text
 trap_common:
@@ -100,5 +101,104 @@ trap_common:
 	LOAD_GPR
 	add $16, %rsp           /* vector and error code */
 	iretq
+
+/*
+ * Guest GPRs to and from struct guest_gprs at \base (RAX and RSP live in the
+ * VMCB).  \base itself is moved last on load and saved by the caller.
+ */
+.macro LOAD_GUEST_GPR base
+	mov G_RBX(\base), %rbx
+	mov G_RCX(\base), %rcx
+	mov G_RDX(\base), %rdx
+	mov G_RSI(\base), %rsi
+	mov G_RBP(\base), %rbp
+	mov G_R8(\base), %r8
+	mov G_R9(\base), %r9
+	mov G_R10(\base), %r10
+	mov G_R11(\base), %r11
+	mov G_R12(\base), %r12
+	mov G_R13(\base), %r13
+	mov G_R14(\base), %r14
+	mov G_R15(\base), %r15
+	mov G_RDI(\base), %rdi
+.endm
+
+.macro SAVE_GUEST_GPR base
+	mov %rbx, G_RBX(\base)
+	mov %rcx, G_RCX(\base)
+	mov %rdx, G_RDX(\base)
+	mov %rsi, G_RSI(\base)
+	mov %rbp, G_RBP(\base)
+	mov %r8, G_R8(\base)
+	mov %r9, G_R9(\base)
+	mov %r10, G_R10(\base)
+	mov %r11, G_R11(\base)
+	mov %r12, G_R12(\base)
+	mov %r13, G_R13(\base)
+	mov %r14, G_R14(\base)
+	mov %r15, G_R15(\base)
+.endm
+
+/*
+ * void svm_vmrun(struct guest_gprs *g, uint64_t vmcb_pa, uint64_t host_vmcb_pa)
+ * Called with IF=0 after the last request check (core/sched.c); returns
+ * with IF=0 and GIF=1, the exit state in the VMCB and *g.
+ */
+	.text
+	.globl svm_vmrun
+svm_vmrun:
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	push %rdx                   /* host VMCB, for VMLOAD after the exit */
+	push %rdi                   /* the GPR block, for SAVE_GUEST_GPR */
+	mov %rsi, %rax
+	/* GIF=0 holds every interrupt and NMI from here to STGI... */
+	clgi
+	/* ...so IF=1 is safe, and with V_INTR_MASKING a physical IRQ now exits the guest. */
+	sti
+	vmload %rax
+	LOAD_GUEST_GPR %rdi
+	vmrun %rax
+	/* #VMEXIT: host RSP, RAX (= the guest VMCB) and GIF=0 are back. */
+	vmsave %rax
+	push %rdi
+	mov 8(%rsp), %rdi
+	SAVE_GUEST_GPR %rdi
+	popq G_RDI(%rdi)
+	add $8, %rsp
+	pop %rax
+	vmload %rax                 /* host FS/GS (per-CPU data), TR, LDTR, syscall MSRs */
+	/* IF=0 before GIF=1: a pending IRQ waits for the caller's sti, after the exit is saved. */
+	cli
+	stgi
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+	ret
+
+/*
+ * void svm_floor_loop(uint64_t vmcb_pa, uint64_t n): the benchmark floor,
+ * n round trips with no handling, no VMLOAD/VMSAVE and no GPR switch.  The
+ * floor guest only executes intercepted instructions that need no state.
+ */
+	.globl svm_floor_loop
+svm_floor_loop:
+	push %rbx
+	mov %rsi, %rcx
+	mov %rdi, %rax
+	clgi
+1:	vmrun %rax
+	dec %rcx
+	jnz 1b
+	stgi
+	pop %rbx
+	ret
 
 	.section .note.GNU-stack, "", @progbits

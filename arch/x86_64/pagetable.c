@@ -162,3 +162,21 @@ uint64_t pt_lookup(const struct pt *pt, uint64_t va, uint64_t *flags, uint64_t *
 	}
 	return (uint64_t)-1;
 }
+
+static void pt_free_level(struct pt *pt, uint64_t table, int level,
+			  void (*free_frame)(uint64_t pa, void *arg))
+{
+	uint64_t *t = pt_table(pt, table);
+
+	for (unsigned i = 0; level > 1 && i < ENTRIES; i++)
+		if ((t[i] & PTE_P) && !(t[i] & PTE_PS))
+			pt_free_level(pt, t[i] & PTE_ADDR, level - 1, free_frame);
+	free_frame(table, pt->arg);
+}
+
+void pt_destroy(struct pt *pt, void (*free_frame)(uint64_t pa, void *arg))
+{
+	if (pt->root)
+		pt_free_level(pt, pt->root, LEVELS, free_frame);
+	pt->root = 0;
+}

@@ -3,6 +3,8 @@
  * a SIPI (twice if needed) into the trampoline, and reports in by setting its
  * state to online from its own C entry.
  */
+#include "sched.h"
+#include "vcpu.h"
 #include <stdio.h>
 #include <string.h>
 #include <arch/apic.h>
@@ -214,9 +216,10 @@ void ap_main(struct percpu *p)
 	apic_init_ap();
 	if (apic_id() != p->apic_id)
 		log_warn("smp: cpu%u reports apic %u, MADT said %u", p->cpu, apic_id(), p->apic_id);
+	if (vcpu_arch_cpu_init())
+		log_warn("svm: cpu%u cannot run guests", p->cpu);
 	__atomic_store_n(&p->state, CPU_ONLINE, __ATOMIC_RELEASE);
-	for (;;)
-		cpu_idle();
+	sched_cpu_loop();
 }
 
 static int cmd_cpus(int argc, char **argv)

@@ -56,4 +56,7 @@ int pt_unmap(struct pt *pt, uint64_t va, uint64_t size);
  */
 uint64_t pt_lookup(const struct pt *pt, uint64_t va, uint64_t *flags, uint64_t *page_size);
 
+/* Free every table frame (never the frames leaves point at); root becomes 0. */
+void pt_destroy(struct pt *pt, void (*free_frame)(uint64_t pa, void *arg));
+
 #endif

@@ -1,0 +1,61 @@
+/*
+ * The x86-64 part of a vCPU, embedded in struct vcpu (core/vcpu.h).  The
+ * vendor code (svm/) owns the control block; core/ sees the registers.
+ */
+#ifndef ARCH_VCPU_ARCH_H
+#define ARCH_VCPU_ARCH_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+/*
+ * Guest GPRs that VMRUN does not keep in the VMCB (RAX and RSP live there).
+ * The order is the one entry.S saves and loads (offsets in asm_offsets.h).
+ */
+struct guest_gprs {
+	uint64_t rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/* A long hypercall's saved progress (invariant 2): valid only for the same call. */
+struct hc_progress {
+	bool valid;
+	uint64_t rip, nr, args[3];
+	uint64_t done;                      /* bytes completed */
+};
+
+struct vcpu_arch {
+	struct guest_gprs gprs;
+	struct vmcb *vmcb;
+	uint64_t vmcb_pa;
+	uint32_t asid;
+	uint32_t asid_cpu;                  /* the pCPU the ASID belongs to */
+	uint64_t asid_gen;
+	uint32_t last_cpu;                  /* flush the TLB when the vCPU moves */
+	uint64_t pending_irqs[4];           /* vectors 0..255 waiting (invariant 3) */
+	bool irq_window;                    /* VINTR requested */
+	struct hc_progress hc;
+	uint64_t efer;                      /* the EFER the guest sees (no SVME) */
+};
+
+/* Guest register access for generic code (hypercalls). */
+uint64_t vcpu_arch_rax(struct vcpu_arch *a);
+void vcpu_arch_set_rax(struct vcpu_arch *a, uint64_t v);
+uint64_t vcpu_arch_rip(struct vcpu_arch *a);
+void vcpu_arch_skip(struct vcpu_arch *a, uint64_t len);
+
+/* Hypercall arguments: RDI, RSI, RDX, R10, R8 (guest-abi/plinth_abi.h). */
+static inline void vcpu_arch_hc_args(const struct vcpu_arch *a, uint64_t args[5])
+{
+	args[0] = a->gprs.rdi;
+	args[1] = a->gprs.rsi;
+	args[2] = a->gprs.rdx;
+	args[3] = a->gprs.r10;
+	args[4] = a->gprs.r8;
+}
+
+struct vcpu;
+/* Queue an external interrupt for the vCPU (delivered exactly once). */
+void vcpu_arch_queue_irq(struct vcpu *v, uint8_t vector);
+
+#endif

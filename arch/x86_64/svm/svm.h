@@ -1,0 +1,65 @@
+/* AMD SVM internals shared by the files of arch/x86_64/svm/. */
+#ifndef SVM_SVM_H
+#define SVM_SVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <arch/cpu.h>
+#include <arch/percpu.h>
+#include <arch/vcpu_arch.h>
+#include "vmcb.h"
+
+struct vcpu;
+struct vm;
+
+#define MSR_VM_CR       0xc0010114u
+#define MSR_VM_HSAVE_PA 0xc0010117u
+#define EFER_LMA        (1u << 10)
+#define VM_CR_SVMDIS    (1ull << 4)
+
+/* Per-pCPU SVM state. */
+struct svm_cpu {
+	bool ready;
+	uint64_t hsave_pa;          /* MSR_VM_HSAVE_PA page */
+	uint64_t host_vmcb_pa;      /* host FS/GS/TR/... kept by VMSAVE, restored by VMLOAD */
+	uint32_t next_asid;
+	uint64_t asid_gen;          /* bumps when ASIDs wrap: every TLB entry is stale */
+};
+extern struct svm_cpu svm_cpus[MAX_CPUS];
+
+/* SVM, NPT and a usable VM_CR on this machine (checked on the BSP). */
+bool svm_supported(const char **why);
+/* EFER.SVME, host save area and host VMCB for the calling CPU; 0 or -1. */
+int svm_cpu_init(void);
+
+/* entry.S: one guest entry (GIF and IF handling documented there). */
+void svm_vmrun(struct guest_gprs *g, uint64_t vmcb_pa, uint64_t host_vmcb_pa);
+/* entry.S: n bare VMRUN -> #VMEXIT -> VMRUN round trips, no handling at all. */
+void svm_floor_loop(uint64_t vmcb_pa, uint64_t n);
+
+/* Exceptions and interrupts into the guest (inject.c). */
+enum inject_action { INJECT_NONE, INJECT_NOW, INJECT_WINDOW };
+/* Pure: what to do with a pending interrupt given the guest's state. */
+enum inject_action svm_inject_decide(bool event_busy, bool pending, bool guest_if, bool shadow);
+void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_err, uint32_t err);
+void svm_inject_pending(struct vcpu *v);
+void svm_requeue_exitintinfo(struct vcpu *v);
+
+/* The guest misbehaved beyond repair: log the VMCB and stop only its VM. */
+void svm_crash(struct vcpu *v, const char *what);
+void svm_dump_vmcb(const struct vmcb *c);
+
+/* The VM's CPUID policy: r = EAX, EBX, ECX, EDX for leaf/sub (exit_cpuid.c). */
+void vcpu_policy_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+
+/* Exit handlers by theme (exit.c dispatches). */
+void svm_exit_cpuid(struct vcpu *v);
+void svm_exit_msr(struct vcpu *v);
+void svm_exit_io(struct vcpu *v);
+void svm_exit_npf(struct vcpu *v);
+void svm_exit_dispatch(struct vcpu *v);
+
+/* Default intercepts and the start state for a fresh or reset vCPU. */
+void svm_vmcb_init(struct vcpu *v);
+
+#endif

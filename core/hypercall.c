@@ -1,0 +1,174 @@
+/*
+ * Hypercall dispatch (ABI v1).  Each call validates all its arguments first
+ * and only then acts, so a failing call changes nothing but RAX.
+ */
+#include <stddef.h>
+#include "hypercall.h"
+#include "plinth_abi.h"
+#include "ring.h"
+#include "sched.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#define CHUNK (2ull << 20)      /* guest RAM is host-contiguous within 2 MiB */
+
+typedef enum hc_result (*hc_fn)(struct vcpu *v, const uint64_t a[5], int64_t *ret);
+
+int64_t hc_check_range(uint64_t ram_size, uint64_t gpa, uint64_t len, uint64_t max,
+		       uint64_t align)
+{
+	if (gpa + len < gpa || len > max)
+		return -PL_EINVAL;
+	if (align > 1 && ((gpa | len) & (align - 1)))
+		return -PL_EINVAL;
+	if (gpa > ram_size || len > ram_size - gpa)
+		return -PL_EFAULT;
+	return 0;
+}
+
+static uint64_t chunk_left(uint64_t gpa) { return CHUNK - (gpa & (CHUNK - 1)); }
+
+static enum hc_result hc_version(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+{
+	(void)v, (void)a;
+	*ret = PL_ABI_VERSION;
+	return HC_DONE;
+}
+
+static enum hc_result hc_features(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+{
+	(void)v, (void)a;
+	*ret = PL_FEAT_CONSOLE | PL_FEAT_TIME | PL_FEAT_MEM_FILL | PL_FEAT_POWER;
+	return HC_DONE;
+}
+
+static enum hc_result hc_console_write(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+{
+	uint64_t gpa = a[0], len = a[1];
+
+	*ret = hc_check_range(v->vm->ram_size, gpa, len, PL_CONSOLE_MAX, 1);
+	if (*ret)
+		return HC_DONE;
+	for (uint64_t done = 0, n; done < len; done += n) {
+		n = len - done < chunk_left(gpa + done) ? len - done : chunk_left(gpa + done);
+		vm_console_out(v->vm, vm_gpa_ptr(v->vm, gpa + done, n), n);
+	}
+	*ret = (int64_t)len;
+	return HC_DONE;
+}
+
+static enum hc_result hc_console_read(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+{
+	uint64_t gpa = a[0], len = a[1], done = 0, n, got;
+
+	*ret = hc_check_range(v->vm->ram_size, gpa, len, PL_CONSOLE_MAX, 1);
+	if (*ret)
+		return HC_DONE;
+	while (done < len) {
+		n = len - done < chunk_left(gpa + done) ? len - done : chunk_left(gpa + done);
+		got = ring_get(&v->vm->in, vm_gpa_ptr(v->vm, gpa + done, n), n);
+		done += got;
+		if (got < n)
+			break;
+	}
+	*ret = (int64_t)done;
+	return HC_DONE;
+}
+
+static enum hc_result hc_time(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+{
+	(void)a;
+	*ret = (int64_t)vcpu_tsc_hz(v);
+	return HC_DONE;
+}
+
+static enum hc_result hc_yield(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+{
+	(void)a;
+	sched_yield(v);
+	*ret = 0;
+	return HC_DONE;
+}
+
+static enum hc_result hc_shutdown(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+{
+	(void)ret;
+	vm_exit_from_guest(v->vm, VM_STOPPED, (int)(a[0] & 0xff), "shutdown hypercall");
+	return HC_NORETURN;
+}
+
+static enum hc_result hc_reboot(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+{
+	(void)a, (void)ret;
+	vm_reboot_from_guest(v->vm);
+	return HC_NORETURN;
+}
+
+static void fill_qwords(uint64_t *p, uint64_t n, uint64_t pattern)
+{
+	for (uint64_t i = 0; i < n; i++)
+		p[i] = pattern;
+}
+
+/*
+ * Invariant 2: the fill leaves between steps when the vCPU has a request
+ * or its pCPU is wanted, with the progress saved against (RIP, number,
+ * arguments).  The re-executed VMMCALL continues only if all of those
+ * match; RAX is written once, when the whole range is done.
+ */
+static enum hc_result hc_mem_fill(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+{
+	struct hc_progress *p = &v->arch.hc;
+	uint64_t gpa = a[0], len = a[1], pattern = a[2];
+	uint64_t rip = vcpu_arch_rip(&v->arch), done = 0;
+
+	*ret = hc_check_range(v->vm->ram_size, gpa, len, UINT64_MAX, 8);
+	if (*ret)
+		return HC_DONE;
+	if (p->valid && p->rip == rip && p->nr == PL_HC_MEM_FILL &&
+	    p->args[0] == gpa && p->args[1] == len && p->args[2] == pattern)
+		done = p->done;
+	p->valid = false;
+	while (done < len) {
+		uint64_t step = len - done < HC_FILL_STEP ? len - done : HC_FILL_STEP;
+		uint64_t n = step < chunk_left(gpa + done) ? step : chunk_left(gpa + done);
+
+		fill_qwords(vm_gpa_ptr(v->vm, gpa + done, n), n / 8, pattern);
+		done += n;
+		if (done < len && vcpu_should_leave(v)) {
+			*p = (struct hc_progress){ .valid = true, .rip = rip, .nr = PL_HC_MEM_FILL,
+						   .args = { gpa, len, pattern }, .done = done };
+			v->hc_restarts++;
+			return HC_RESTART;
+		}
+	}
+	*ret = 0;
+	return HC_DONE;
+}
+
+static const hc_fn hc_table[PL_HC_COUNT] = {
+	[PL_HC_VERSION]       = hc_version,
+	[PL_HC_FEATURES]      = hc_features,
+	[PL_HC_CONSOLE_WRITE] = hc_console_write,
+	[PL_HC_CONSOLE_READ]  = hc_console_read,
+	[PL_HC_TIME]          = hc_time,
+	[PL_HC_YIELD]         = hc_yield,
+	[PL_HC_SHUTDOWN]      = hc_shutdown,
+	[PL_HC_REBOOT]        = hc_reboot,
+	[PL_HC_MEM_FILL]      = hc_mem_fill,
+};
+
+enum hc_result hypercall_dispatch(struct vcpu *v)
+{
+	uint64_t nr = vcpu_arch_rax(&v->arch), a[5];
+	int64_t ret = -PL_ENOSYS;
+	enum hc_result r = HC_DONE;
+
+	v->hypercalls++;
+	vcpu_arch_hc_args(&v->arch, a);
+	if (nr < PL_HC_COUNT && hc_table[nr])
+		r = hc_table[nr](v, a, &ret);
+	if (r == HC_DONE)
+		vcpu_arch_set_rax(&v->arch, (uint64_t)ret);
+	return r;
+}

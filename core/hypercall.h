@@ -1,0 +1,31 @@
+/*
+ * Hypercall ABI v1 (guest-abi/plinth_abi.h, docs/hypercall-abi.md): the
+ * dispatch table and the calls.  Arguments are decoded and validated before
+ * anything changes (decode, then invoke); errors are negative PL_E* codes.
+ */
+#ifndef PLINTH_HYPERCALL_H
+#define PLINTH_HYPERCALL_H
+
+#include <stdint.h>
+
+struct vcpu;
+
+enum hc_result {
+	HC_DONE,        /* RAX holds the result: advance RIP past the instruction */
+	HC_RESTART,     /* preempted: RIP and arguments unchanged, progress kept */
+	HC_NORETURN,    /* the VM stopped or restarts: no result */
+};
+
+/* Bytes MEM_FILL writes between checks for pending work (invariant 2). */
+#define HC_FILL_STEP (64u * 1024)
+
+enum hc_result hypercall_dispatch(struct vcpu *v);
+
+/*
+ * Check a guest range for a call: 0, -PL_EINVAL (end overflows, longer
+ * than max, or not `align`-aligned), or -PL_EFAULT (not wholly in RAM).
+ */
+int64_t hc_check_range(uint64_t ram_size, uint64_t gpa, uint64_t len, uint64_t max,
+		       uint64_t align);
+
+#endif

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_ring
+test_ring_SRCS := core/ring.c
