@@ -104,6 +104,10 @@ $(NEWLIB)/.stamp: tools/build-newlib.sh
 # the ESP and the TFTP directory next to plinth.cfg.
 GUEST_ELFS :=
 include tests/guests/guests.mk
+# A deliberately broken image for the error-path tests: hello.elf cut short.
+$(BUILD)/guests/truncated.elf: $(BUILD)/guests/hello.elf
+	head -c 1500 $< > $@
+GUEST_ELFS += $(BUILD)/guests/truncated.elf
 BOOTFILES := tests/guests/plinth.cfg $(GUEST_ELFS)
 $(BUILD)/esp/EFI/BOOT/BOOTX64.EFI: $(BUILD)/plinth.efi $(BOOTFILES)
 	rm -rf $(BUILD)/esp && mkdir -p $(@D)
@@ -166,7 +170,7 @@ bench: all
 	$(PYTHON) tests/bench/boot_time.py
 
 clean:
-	rm -rf $(BUILD)/core $(BUILD)/boot $(BUILD)/unit $(BUILD)/esp $(BUILD)/tftp \
+	rm -rf $(BUILD)/core $(BUILD)/boot $(BUILD)/unit $(BUILD)/guests $(BUILD)/esp $(BUILD)/tftp \
 		$(BUILD)/*.efi $(BUILD)/*.elf $(BUILD)/*.so $(BUILD)/*.img
 
 distclean:

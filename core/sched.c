@@ -177,6 +177,7 @@ static void sched_run(struct sched_cpu *s, struct vcpu *v)
 			__atomic_and_fetch(&v->requests, ~(VCPU_REQ_KILL | VCPU_REQ_PAUSE), __ATOMIC_SEQ_CST);
 			__atomic_store_n(&v->state, VCPU_STOPPED, __ATOMIC_SEQ_CST);
 			sched_keep(s, v, false);
+			vm_vcpu_stopped(v);
 			return;
 		case VCPU_DO_PAUSE:
 			__atomic_store_n(&v->state, VCPU_PAUSED, __ATOMIC_SEQ_CST);

@@ -502,6 +502,15 @@ void vm_reboot_from_guest(struct vm *vm)
 	sched_kick_cpu(0);
 }
 
+/* A restart waits for every vCPU to be off its pCPU: the last one wakes the console CPU. */
+void vm_vcpu_stopped(struct vcpu *v)
+{
+	if (v->vm->restart_pending) {
+		__atomic_store_n(&poll_wanted, true, __ATOMIC_SEQ_CST);
+		sched_kick_cpu(0);
+	}
+}
+
 bool vm_poll_pending(void) { return __atomic_load_n(&poll_wanted, __ATOMIC_SEQ_CST); }
 
 void vm_poll(void)
@@ -522,7 +531,7 @@ void vm_poll(void)
 			vm_exit_from_guest(vm, VM_CRASHED, -1, err);
 			continue;
 		}
-		log_info("vm %s: restarted (reset from inside the guest)", vm->name);
+		log_debug("vm %s: restarted (reset from inside the guest)", vm->name);
 		vm_start_vcpus(vm);
 next:;
 	}

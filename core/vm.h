@@ -134,6 +134,8 @@ void vm_console_in(struct vm *vm, const void *buf, size_t len);
 void vm_exit_from_guest(struct vm *vm, enum vm_state state, int exit_status, const char *reason);
 /* The guest asked for a reset: its vCPUs stop and the console CPU restarts it from the image. */
 void vm_reboot_from_guest(struct vm *vm);
+/* A vCPU reached VCPU_STOPPED and left its pCPU (called by that pCPU). */
+void vm_vcpu_stopped(struct vcpu *v);
 /* Console CPU: finish what vCPUs asked for (restarts); called whenever it wakes. */
 void vm_poll(void);
 /* Has a vCPU asked the console CPU for vm_poll() since it last ran?  */

@@ -212,6 +212,7 @@ static void vm_cmd_info_stats(struct vm *vm)
 			       s.exit_count[i]);
 	printf("  hypercalls     %" PRIu64 "\n", s.hypercalls);
 	printf("  hc_restarts    %" PRIu64 "\n", s.hc_restarts);
+	printf("  restarts       %" PRIu64 "\n", s.restarts);
 	printf("  console        %" PRIu64 " bytes dropped\n", s.out_dropped);
 	printf("  overhead       %" PRIu64 " KiB (%" PRIu64 " NPT pages)\n",
 	       (s.overhead + 1023) >> 10, s.npt_pages);

@@ -222,7 +222,6 @@ struct pl_cpu {
 	volatile int gp_taken;
 	volatile uint64_t last_vector;  /* the last exception seen, for tests */
 	volatile uint64_t last_error;
-	volatile uint64_t ntraps;
 };
 
 extern uint64_t pl_ram_size;

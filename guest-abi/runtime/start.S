@@ -1,5 +1,5 @@
 /*
- * Guest entry and exception stubs.  plinth starts every vCPU here with
+ * Guest entry and exception entry points.  plinth starts every vCPU here with
  * RDI = struct pl_start_info, RSI = vCPU id and RSP = the top of this vCPU's
  * stack (docs/guests.md).  vCPU 0 zeroes BSS and builds the IDT; the others
  * wait for it, because BSS holds state they are about to use.
@@ -40,14 +40,14 @@ _start:
 	.size	_start, . - _start
 
 /*
- * One stub per vector, and pl_trap_stubs[] lists their addresses.  Vectors
- * without a CPU error code push a zero, so every frame has the layout of
- * struct pl_trap_frame (trap.c).
+ * One entry point per vector; pl_trap_entries[] lists their addresses.
+ * Vectors without a CPU error code push a zero, so every frame has the
+ * layout of struct pl_trap_frame (trap.c).
  */
 	.pushsection .rodata
 	.balign	8
-	.globl	pl_trap_stubs
-pl_trap_stubs:
+	.globl	pl_trap_entries
+pl_trap_entries:
 	.popsection
 
 	.text

@@ -7,7 +7,7 @@
  */
 #include "pl.h"
 
-/* Pushed by the stubs and trap_common in start.S, lowest address first. */
+/* Pushed by the vector entries and trap_common in start.S, lowest address first. */
 struct pl_trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
@@ -31,7 +31,7 @@ struct __attribute__((packed)) idt_ptr {
 #define GATE_INTR 0x8e          /* present, DPL 0, 64-bit interrupt gate */
 #define VEC_GP 13
 
-extern const uint64_t pl_trap_stubs[IDT_ENTRIES];
+extern const uint64_t pl_trap_entries[IDT_ENTRIES];
 
 uint64_t pl_ram_size;
 static struct pl_cpu cpus[PL_RT_MAX_VCPUS];
@@ -71,7 +71,7 @@ void pl_rt_setup(const struct pl_start_info *si)
 	pl_ram_size = si->ram_size;
 	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
 	for (i = 0; i < IDT_ENTRIES; i++) {
-		uint64_t a = pl_trap_stubs[i];
+		uint64_t a = pl_trap_entries[i];
 
 		idt[i] = (struct idt_gate){
 			.off_lo = (uint16_t)a, .sel = cs, .attr = GATE_INTR,
@@ -115,7 +115,6 @@ void pl_trap(struct pl_trap_frame *f)
 	if (c) {
 		c->last_vector = f->vector;
 		c->last_error = f->error;
-		c->ntraps++;
 		if (f->vector == VEC_GP && c->expect_gp && is_msr_insn(f->rip)) {
 			c->expect_gp = 0;
 			c->gp_taken = 1;

@@ -50,6 +50,12 @@ static uint64_t pick_number(struct fuzz *f)
 	}
 }
 
+/* Mostly 8-byte aligned, so that MEM_FILL often gets past its alignment check. */
+static uint64_t mostly_aligned(struct fuzz *f, uint64_t v)
+{
+	return pl_rng_below(&f->rng, 4) ? v & ~7ull : v;
+}
+
 /* An argument; base is where a "valid-looking" address points. */
 static uint64_t pick_arg(struct fuzz *f, uint64_t base, uint64_t base_size)
 {
@@ -61,14 +67,14 @@ static uint64_t pick_arg(struct fuzz *f, uint64_t base, uint64_t base_size)
 	case 1:
 		return pl_rng_below(&f->rng, 17);
 	case 2:
-		return pl_rng_below(&f->rng, 4097);
+		return mostly_aligned(f, pl_rng_below(&f->rng, 4097));
 	case 3: {
 		const uint64_t edges[] = { ram - 8, ram - 1, ram, ram + 1, ram + 8, ram + 4096,
 					   PL_CONSOLE_MAX, PL_CONSOLE_MAX + 1 };
 		return edges[pl_rng_below(&f->rng, sizeof(edges) / sizeof(edges[0]))];
 	}
 	case 4:
-		return base + pl_rng_below(&f->rng, base_size);
+		return base + mostly_aligned(f, pl_rng_below(&f->rng, base_size));
 	case 5:
 		return 1ull << 63;
 	case 6:

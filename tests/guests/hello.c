@@ -18,7 +18,7 @@ int main(const struct pl_start_info *si, unsigned vcpu)
 		pl_halt_forever();
 
 	hz = (uint64_t)pl_time_hz();
-	deadline = rdtsc() + hz;
+	deadline = rdtsc() + (hz > 1000000 ? hz : 1000000000);
 	while (__atomic_load_n(&printed, __ATOMIC_SEQ_CST) < si->nvcpus && rdtsc() < deadline)
 		pl_yield();
 	if (pl_cmdline_has(si, "reboot"))

@@ -18,6 +18,10 @@ static int msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_EFER:
 		*val = v->arch.vmcb->save.efer & ~EFER_SVME;
 		return 0;
+	case MSR_TSC:
+		/* Emulated rather than passed through so that it always agrees with RDTSC. */
+		*val = rdtsc() + v->arch.vmcb->ctl.tsc_offset;
+		return 0;
 	default:
 		return -1;
 	}

@@ -90,7 +90,6 @@ int vm_arch_init(struct vm *vm)
 	memset(a->msrpm, 0xff, MSRPM_PAGES * PAGE_SIZE);
 	for (size_t i = 0; i < sizeof(msr_passthrough) / sizeof(msr_passthrough[0]); i++)
 		msrpm_allow(a->msrpm, msr_passthrough[i], true, true);
-	msrpm_allow(a->msrpm, 0x10, true, false);          /* TSC: reads only */
 	return 0;
 }
 
