@@ -168,6 +168,7 @@ test: deps
 # Figures for docs/perf.md: path lengths under -icount, wall time, image size.
 bench: all
 	$(PYTHON) tests/bench/boot_time.py
+	$(PYTHON) tests/bench/vm_paths.py
 
 clean:
 	rm -rf $(BUILD)/core $(BUILD)/boot $(BUILD)/unit $(BUILD)/guests $(BUILD)/esp $(BUILD)/tftp \

@@ -85,7 +85,7 @@ static enum hc_result hc_time(struct vcpu *v, const uint64_t a[5], int64_t *ret)
 static enum hc_result hc_yield(struct vcpu *v, const uint64_t a[5], int64_t *ret)
 {
 	(void)a;
-	sched_yield(v);
+	sched_yield_vcpu(v);
 	*ret = 0;
 	return HC_DONE;
 }

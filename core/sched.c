@@ -119,7 +119,7 @@ void sched_block(struct vcpu *v)
 		sched_wake(v);
 }
 
-void sched_yield(struct vcpu *v)
+void sched_yield_vcpu(struct vcpu *v)
 {
 	struct sched_cpu *s = &sched_cpus[v->pcpu];
 

@@ -28,7 +28,7 @@ void sched_block(struct vcpu *v);
 /* An event for v: a BLOCKED vCPU becomes RUNNABLE.  Any CPU. */
 void sched_wake(struct vcpu *v);
 /* From v's exit handler: let the other vCPUs of this pCPU run. */
-void sched_yield(struct vcpu *v);
+void sched_yield_vcpu(struct vcpu *v);
 /* Is this pCPU wanted by another vCPU (time slice over)? */
 bool sched_need_resched(void);
 /* IPI the pCPU so a vCPU in guest mode there exits now. */

@@ -34,7 +34,8 @@ bool vm_range_ok(const struct vm *vm, uint64_t gpa, uint64_t len)
 
 void *vm_gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
 {
-	if (!vm_range_ok(vm, gpa, len) || (len && ((gpa ^ (gpa + len - 1)) >> CHUNK_SHIFT)))
+	if (gpa >= vm->ram_size || !vm_range_ok(vm, gpa, len) ||
+	    (len && ((gpa ^ (gpa + len - 1)) >> CHUNK_SHIFT)))
 		return NULL;
 	return (uint8_t *)phys_to_virt(vm->ram_chunks[gpa >> CHUNK_SHIFT]) + (gpa & (CHUNK_SIZE - 1));
 }

@@ -97,7 +97,11 @@ int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint64_t flag
 		uint64_t *e = pt_walk_create(pt, va, level);
 		if (!e)
 			return -1;
-		/* A table already here is dropped; its frames are the caller's to reuse. */
+		/* Keep a table that is already here, so pt_destroy still reaches it. */
+		while (level > 1 && (*e & PTE_P) && !(*e & PTE_PS)) {
+			level--;
+			e = &pt_table(pt, *e)[pt_index(va, level)];
+		}
 		*e = pa | flags | (level > 1 ? PTE_PS : 0);
 		va += level_size[level];
 		pa += level_size[level];
@@ -108,7 +112,7 @@ int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint64_t flag
 
 int pt_unmap(struct pt *pt, uint64_t va, uint64_t size)
 {
-	if ((va | size) & (PT_SIZE_4K - 1))
+	if ((va | size) & (PT_SIZE_4K - 1) || va + size < va)
 		return -1;
 	while (size) {
 		uint64_t *t = pt_table(pt, pt->root);

@@ -4,6 +4,7 @@
  * (core/log_cmd.c).  Output is captured by pointing fd 1 at a temp file.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -26,6 +27,10 @@ int uart_getc(void)
 {
 	return -1;
 }
+
+/* console_main's VM hooks: never reached by these tests. */
+void vm_poll(void) {}
+bool vm_poll_pending(void) { return false; }
 
 static uint64_t fake_hz = 1000000000;
 uint64_t tsc_hz(void)

@@ -42,9 +42,7 @@ static void exit_hlt(struct vcpu *v)
 static void exit_vintr(struct vcpu *v)
 {
 	/* The window is open: drop the request; the next entry injects (invariant 4). */
-	v->arch.vmcb->ctl.vintr &= ~VINTR_V_IRQ;
-	v->arch.vmcb->ctl.icpt1 &= ~ICPT1_VINTR;
-	v->arch.irq_window = false;
+	svm_irq_window_close(v);
 }
 
 static void exit_shutdown(struct vcpu *v) { svm_crash(v, "triple fault (shutdown)"); }

@@ -41,6 +41,14 @@ void vcpu_arch_queue_irq(struct vcpu *v, uint8_t vector)
 	vcpu_request(v, VCPU_REQ_INJECT);
 }
 
+/* Withdraw a VINTR request (invariant 4: only while pending and blocked). */
+void svm_irq_window_close(struct vcpu *v)
+{
+	v->arch.vmcb->ctl.vintr &= ~VINTR_V_IRQ;
+	v->arch.vmcb->ctl.icpt1 &= ~ICPT1_VINTR;
+	v->arch.irq_window = false;
+}
+
 void svm_inject_pending(struct vcpu *v)
 {
 	struct vmcb *c = v->arch.vmcb;
@@ -52,6 +60,8 @@ void svm_inject_pending(struct vcpu *v)
 		__atomic_and_fetch(&v->arch.pending_irqs[vec / 64], ~(1ull << (vec % 64)),
 				   __ATOMIC_SEQ_CST);
 		c->ctl.eventinj = EVT_VALID | EVT_TYPE_INTR | (uint64_t)vec;
+		if (v->arch.irq_window && irq_highest(v->arch.pending_irqs) < 0)
+			svm_irq_window_close(v);
 		break;
 	case INJECT_WINDOW:
 		if (!v->arch.irq_window) {
@@ -61,6 +71,8 @@ void svm_inject_pending(struct vcpu *v)
 		}
 		break;
 	case INJECT_NONE:
+		if (v->arch.irq_window && vec < 0)
+			svm_irq_window_close(v);
 		break;
 	}
 }
@@ -73,6 +85,15 @@ void svm_requeue_exitintinfo(struct vcpu *v)
 	if (!(info & EVT_VALID))
 		return;
 	c->exitintinfo = 0;
+	/*
+	 * INTn, INT3 and INTO: RIP is still on the instruction (no NRIP save),
+	 * so it runs again and raises the event itself; injecting it as well
+	 * would deliver it twice.
+	 */
+	if ((info & EVT_TYPE_MASK) == EVT_TYPE_SWINT ||
+	    ((info & EVT_TYPE_MASK) == EVT_TYPE_EXC &&
+	     ((info & EVT_VECTOR_MASK) == 3 || (info & EVT_VECTOR_MASK) == 4)))
+		return;
 	if ((info & EVT_TYPE_MASK) == EVT_TYPE_INTR) {
 		uint8_t vec = info & EVT_VECTOR_MASK;
 		__atomic_or_fetch(&v->arch.pending_irqs[vec / 64], 1ull << (vec % 64),

@@ -44,6 +44,7 @@ enum inject_action svm_inject_decide(bool event_busy, bool pending, bool guest_i
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_err, uint32_t err);
 void svm_inject_pending(struct vcpu *v);
 void svm_requeue_exitintinfo(struct vcpu *v);
+void svm_irq_window_close(struct vcpu *v);
 
 /* The guest misbehaved beyond repair: log the VMCB and stop only its VM. */
 void svm_crash(struct vcpu *v, const char *what);
