@@ -24,20 +24,6 @@ const char *const vcpu_exit_stat_names[VCPU_EXIT_STATS] = {
 	[EXIT_STAT_OTHER]     = "other",
 };
 
-/* Kill wins over pause, pause over a time slice, and all over plain requests. */
-enum vcpu_action vcpu_next_action(uint32_t requests, bool need_resched)
-{
-	if (requests & VCPU_REQ_KILL)
-		return VCPU_DO_KILL;
-	if (requests & VCPU_REQ_PAUSE)
-		return VCPU_DO_PAUSE;
-	if (need_resched)
-		return VCPU_DO_RESCHED;
-	if (requests & (VCPU_REQ_INJECT | VCPU_REQ_FLUSH))
-		return VCPU_DO_REQUESTS;
-	return VCPU_ENTER;
-}
-
 #ifndef PLINTH_HOST_TEST
 /*
  * The bit is set before in_guest is read, and the entry loop sets in_guest

@@ -72,7 +72,21 @@ enum vcpu_action {
 	VCPU_DO_RESCHED,    /* give the pCPU to the next vCPU */
 	VCPU_DO_REQUESTS,   /* handle INJECT/FLUSH, then check again */
 };
-enum vcpu_action vcpu_next_action(uint32_t requests, bool need_resched);
+/* Kill wins over pause, pause over a time slice, and all over plain requests. */
+static inline enum vcpu_action vcpu_next_action(uint32_t requests, bool need_resched)
+{
+	if (__builtin_expect(!requests && !need_resched, 1))
+		return VCPU_ENTER;
+	if (requests & VCPU_REQ_KILL)
+		return VCPU_DO_KILL;
+	if (requests & VCPU_REQ_PAUSE)
+		return VCPU_DO_PAUSE;
+	if (need_resched)
+		return VCPU_DO_RESCHED;
+	if (requests & (VCPU_REQ_INJECT | VCPU_REQ_FLUSH))
+		return VCPU_DO_REQUESTS;
+	return VCPU_ENTER;
+}
 
 /* Should a long operation in vCPU context stop now?  (A request, or the pCPU is wanted.) */
 bool vcpu_should_leave(struct vcpu *v);

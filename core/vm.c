@@ -180,9 +180,12 @@ static int vm_alloc(struct vm *vm, char *err, size_t errlen)
 	uint64_t guest_cpus = sched_guest_cpus();
 	uint64_t mask = p->cpus ? p->cpus : guest_cpus;
 
+	if (!guest_cpus) {
+		snprintf(err, errlen, "no pCPU runs guests: cpu0 runs the console, boot with 2 or more CPUs");
+		return -1;
+	}
 	if (mask & ~guest_cpus) {
-		snprintf(err, errlen, "cpus: only pCPUs %s run guests (cpu0 runs the console)",
-			 guest_cpus ? "1 and up that are online" : "- none, boot with 2 or more CPUs -");
+		snprintf(err, errlen, "cpus: only the online pCPUs from 1 up run guests (cpu0 runs the console)");
 		return -1;
 	}
 	vm->nchunks = (uint32_t)(p->mem >> CHUNK_SHIFT);

@@ -265,3 +265,13 @@ def test_200_create_destroy_cycles_leak_no_frame(plinth):
     plinth.pump(0.2)
     plinth.take()
     assert free_frames(plinth) == start
+
+
+@pytest.mark.machine(smp=1)
+def test_one_cpu_machine_refuses_guests_clearly(plinth):
+    """cpu0 runs the console: with no other CPU, creating a VM is an error,
+    and the autostarted demo guest is skipped with the same reason."""
+    assert "boot with 2 or more CPUs" in plinth.cmd("log")
+    out = plinth.cmd("vm create x image=hello.elf")
+    assert "boot with 2 or more CPUs" in out and "created" not in out, out
+    assert "no VMs" in plinth.cmd("vm list")

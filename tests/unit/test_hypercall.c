@@ -100,9 +100,6 @@ uint64_t vcpu_tsc_hz(struct vcpu *v)
 	return TSC_HZ;
 }
 
-uint64_t vcpu_arch_rax(struct vcpu_arch *a) { return a->vmcb->save.rax; }
-void vcpu_arch_set_rax(struct vcpu_arch *a, uint64_t v) { a->vmcb->save.rax = v; }
-uint64_t vcpu_arch_rip(struct vcpu_arch *a) { return a->vmcb->save.rip; }
 
 /* ---------------------------------------------------------------- helpers */
 

@@ -52,7 +52,11 @@ void svm_irq_window_close(struct vcpu *v)
 void svm_inject_pending(struct vcpu *v)
 {
 	struct vmcb *c = v->arch.vmcb;
-	int vec = irq_highest(v->arch.pending_irqs);
+	const uint64_t *p = v->arch.pending_irqs;
+
+	if (!(p[0] | p[1] | p[2] | p[3]) && !v->arch.irq_window)
+		return;         /* the common case: nothing to deliver */
+	int vec = irq_highest(p);
 
 	switch (svm_inject_decide(c->ctl.eventinj & EVT_VALID, vec >= 0,
 				  c->save.rflags & RFLAGS_IF, c->ctl.int_state & 1)) {

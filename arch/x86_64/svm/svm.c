@@ -149,21 +149,6 @@ void vcpu_arch_exit(struct vcpu *v)
 	svm_exit_dispatch(v);
 }
 
-uint64_t vcpu_arch_rax(struct vcpu_arch *a) { return a->vmcb->save.rax; }
-void vcpu_arch_set_rax(struct vcpu_arch *a, uint64_t v) { a->vmcb->save.rax = v; }
-uint64_t vcpu_arch_rip(struct vcpu_arch *a) { return a->vmcb->save.rip; }
-
-/*
- * TCG has no NRIP save, so the exit handlers advance RIP by the length of
- * the instruction they know caused the exit.  Leaving the instruction also
- * ends an STI/MOV SS interrupt shadow.
- */
-void vcpu_arch_skip(struct vcpu_arch *a, uint64_t len)
-{
-	a->vmcb->save.rip += len;
-	a->vmcb->ctl.int_state &= ~1ull;
-}
-
 void svm_dump_vmcb(const struct vmcb *c)
 {
 	const struct vmcb_save *s = &c->save;

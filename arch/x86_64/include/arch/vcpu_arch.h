@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "../../svm/vmcb.h"
 
 /*
  * Guest GPRs that VMRUN does not keep in the VMCB (RAX and RSP live there).
@@ -38,11 +39,21 @@ struct vcpu_arch {
 	uint64_t efer;                      /* the EFER the guest sees (no SVME) */
 };
 
-/* Guest register access for generic code (hypercalls). */
-uint64_t vcpu_arch_rax(struct vcpu_arch *a);
-void vcpu_arch_set_rax(struct vcpu_arch *a, uint64_t v);
-uint64_t vcpu_arch_rip(struct vcpu_arch *a);
-void vcpu_arch_skip(struct vcpu_arch *a, uint64_t len);
+/* Guest register access for generic code (hypercalls); inline, they are on every exit path. */
+static inline uint64_t vcpu_arch_rax(struct vcpu_arch *a) { return a->vmcb->save.rax; }
+static inline void vcpu_arch_set_rax(struct vcpu_arch *a, uint64_t v) { a->vmcb->save.rax = v; }
+static inline uint64_t vcpu_arch_rip(struct vcpu_arch *a) { return a->vmcb->save.rip; }
+
+/*
+ * TCG has no NRIP save, so the exit handlers advance RIP by the length of
+ * the instruction they know caused the exit.  Leaving the instruction also
+ * ends an STI/MOV SS interrupt shadow.
+ */
+static inline void vcpu_arch_skip(struct vcpu_arch *a, uint64_t len)
+{
+	a->vmcb->save.rip += len;
+	a->vmcb->ctl.int_state &= ~1ull;
+}
 
 /* Hypercall arguments: RDI, RSI, RDX, R10, R8 (guest-abi/plinth_abi.h). */
 static inline void vcpu_arch_hc_args(const struct vcpu_arch *a, uint64_t args[5])
