@@ -158,6 +158,12 @@ static const hc_fn hc_table[PL_HC_COUNT] = {
 	[PL_HC_MEM_FILL]      = hc_mem_fill,
 };
 
+bool hypercall_is_fast(uint64_t nr)
+{
+	return nr == PL_HC_VERSION || nr == PL_HC_FEATURES || nr == PL_HC_TIME ||
+	       nr == PL_HC_CONSOLE_WRITE || nr == PL_HC_CONSOLE_READ || nr >= PL_HC_COUNT;
+}
+
 enum hc_result hypercall_dispatch(struct vcpu *v)
 {
 	uint64_t nr = vcpu_arch_rax(&v->arch), a[5];
@@ -166,7 +172,9 @@ enum hc_result hypercall_dispatch(struct vcpu *v)
 
 	v->hypercalls++;
 	vcpu_arch_hc_args(&v->arch, a);
-	if (nr < PL_HC_COUNT && hc_table[nr])
+	if (vcpu_arch_cpl(&v->arch) != 0)
+		ret = -PL_EPERM;        /* only the guest kernel may call plinth */
+	else if (nr < PL_HC_COUNT && hc_table[nr])
 		r = hc_table[nr](v, a, &ret);
 	if (r == HC_DONE)
 		vcpu_arch_set_rax(&v->arch, (uint64_t)ret);

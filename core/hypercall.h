@@ -6,6 +6,7 @@
 #ifndef PLINTH_HYPERCALL_H
 #define PLINTH_HYPERCALL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vcpu;
@@ -20,6 +21,8 @@ enum hc_result {
 #define HC_FILL_STEP (64u * 1024)
 
 enum hc_result hypercall_dispatch(struct vcpu *v);
+/* Calls short enough to run with IRQs disabled (no blocking, bounded work). */
+bool hypercall_is_fast(uint64_t nr);
 
 /*
  * Check a guest range for a call: 0, -PL_EINVAL (end overflows, longer

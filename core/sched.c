@@ -161,10 +161,11 @@ static void sched_run(struct sched_cpu *s, struct vcpu *v)
 		enum vcpu_action act = vcpu_next_action(__atomic_load_n(&v->requests, __ATOMIC_SEQ_CST),
 							 s->need_resched);
 		if (act == VCPU_ENTER) {
-			vcpu_arch_enter(v);
+			bool pending = vcpu_arch_enter(v, &s->need_resched);
 			__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
 			irq_enable();   /* the IRQ or IPI that ended the guest runs its handler here */
-			vcpu_arch_exit(v);
+			if (pending)
+				vcpu_arch_exit(v);
 			if (v->state != VCPU_RUNNABLE && !sched_keep(s, v, false))
 				return;
 			slice_arm(s);

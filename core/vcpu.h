@@ -101,10 +101,15 @@ void vcpu_arch_free(struct vcpu *v);
 /* Reset to the start state the VM's loader chose (docs/guests.md). */
 void vcpu_arch_reset(struct vcpu *v);
 /*
- * Enter the guest once: inject what is pending, VMRUN, save the exit state.
- * IRQs are hard-disabled on entry and still disabled on return.
+ * Enter the guest: inject what is pending, VMRUN, save the exit state.
+ * IRQs are hard-disabled on entry and still disabled on return.  Short
+ * exits (CPUID, port I/O, MSRs, quick hypercalls) are handled right away
+ * with IRQs still disabled and the guest re-entered, as long as
+ * vcpu_next_action(requests, *need_resched) says VCPU_ENTER: the check of
+ * invariant 1 precedes every VMRUN.  Returns true if an exit is left for
+ * vcpu_arch_exit(), false if the last one was handled already.
  */
-void vcpu_arch_enter(struct vcpu *v);
+bool vcpu_arch_enter(struct vcpu *v, const volatile bool *need_resched);
 /* Handle the exit vcpu_arch_enter() saved (IRQs enabled). */
 void vcpu_arch_exit(struct vcpu *v);
 /* Apply VCPU_REQ_INJECT / VCPU_REQ_FLUSH (IRQs enabled). */

@@ -543,6 +543,22 @@ next:;
 
 /* ---------------------------------------------------------------- plinth.cfg */
 
+/* Is name a word of the [plinth] autostart list? */
+static bool vm_in_autostart_list(const struct config *c, const char *name)
+{
+	const char *list = config_get(c, 0, "autostart");
+	size_t n = strlen(name);
+
+	while (list && *list) {
+		list += strspn(list, " \t");
+		size_t w = strcspn(list, " \t");
+		if (w == n && !strncmp(list, name, n))
+			return true;
+		list += w;
+	}
+	return false;
+}
+
 void vm_autostart(const struct config *c)
 {
 	static const char *const keys[] = { "image", "mem", "vcpus", "cpus", "cmdline", "autostart" };
@@ -568,7 +584,8 @@ void vm_autostart(const struct config *c)
 			log_err("vm %s (plinth.cfg): %s", sec->name, err);
 			continue;
 		}
-		if (p.autostart && vm_start(vm, err, sizeof(err)))
+		if ((p.autostart || vm_in_autostart_list(c, sec->name)) &&
+		    vm_start(vm, err, sizeof(err)))
 			log_err("vm %s: %s", sec->name, err);
 	}
 }

@@ -9,6 +9,8 @@
  *   RAX on return: >= 0 on success (a value where the call defines one,
  *   else 0), or a negative PL_E* code.  No other register changes.
  *   A call that fails changes no guest state other than RAX.
+ *   Calls are accepted at CPL 0 only; from any other CPL every call
+ *   returns -PL_EPERM.
  */
 #ifndef PLINTH_ABI_H
 #define PLINTH_ABI_H
@@ -59,7 +61,7 @@ enum pl_hypercall {
 	 * typed).  len <= PL_CONSOLE_MAX else -PL_EINVAL.
 	 */
 	PL_HC_CONSOLE_READ = 3,
-	/* () -> the guest TSC frequency in Hz (the TSC is not offset or scaled). */
+	/* () -> the guest TSC frequency in Hz (the TSC is not scaled; a WRMSR to it sets an offset). */
 	PL_HC_TIME = 4,
 	/* () -> 0, after letting other vCPUs of this pCPU run. */
 	PL_HC_YIELD = 5,

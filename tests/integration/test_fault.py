@@ -23,7 +23,7 @@ def test_exception_dump_halts_only_that_cpu(machines, tmp_path, monkeypatch):
     esp = tmp_path / "esp"
     shutil.copytree(conftest.SOURCES["fat"], esp)
     cfg = esp / "EFI" / "BOOT" / "plinth.cfg"
-    cfg.write_text(cfg.read_text() + "\ndebug = on\n")
+    cfg.write_text(cfg.read_text().replace("[plinth]\n", "[plinth]\ndebug = on\n", 1))
     monkeypatch.setitem(conftest.SOURCES, "fat", esp)
     p = Plinth("fat", 2, "1G", log_name="test_exception_dump")
     try:

@@ -302,6 +302,18 @@ static void test_simple_calls(void **state)
 	assert_int_equal(out_calls + exits + reboots, 0);
 }
 
+/* Guest user code (CPL 3) may not call plinth: every call is refused, even SHUTDOWN. */
+static void test_user_mode_refused(void **state)
+{
+	(void)state;
+	vmcb->save.cpl = 3;
+	for (uint64_t nr = 0; nr <= PL_HC_COUNT; nr++)
+		call_fails(nr, 0x10000, 16, 0, PL_EPERM);
+	vmcb->save.cpl = 0;
+	assert_int_equal(call(PL_HC_VERSION, 0, 0, 0), HC_DONE);
+	assert_int_equal(rax(), PL_ABI_VERSION);
+}
+
 static void test_power(void **state)
 {
 	(void)state;
@@ -549,6 +561,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_simple_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_mode_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_power, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_console_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_console_read, setup, teardown),

@@ -45,6 +45,9 @@ static void exit_vintr(struct vcpu *v)
 	svm_irq_window_close(v);
 }
 
+/* No caches to write back in a guest's view that plinth keeps coherent. */
+static void exit_invd(struct vcpu *v) { vcpu_arch_skip(&v->arch, 2); }     /* 0f 08 */
+
 static void exit_shutdown(struct vcpu *v) { svm_crash(v, "triple fault (shutdown)"); }
 
 static void exit_exception(struct vcpu *v)
@@ -63,6 +66,7 @@ static const struct exit_kind exit_table[EXIT_TABLE_SIZE] = {
 	[VMEXIT_SMI]      = { exit_nothing, EXIT_STAT_OTHER },
 	[VMEXIT_VINTR]    = { exit_vintr, EXIT_STAT_VINTR },
 	[VMEXIT_CPUID]    = { svm_exit_cpuid, EXIT_STAT_CPUID },
+	[VMEXIT_INVD]     = { exit_invd, EXIT_STAT_OTHER },
 	[VMEXIT_HLT]      = { exit_hlt, EXIT_STAT_HLT },
 	[VMEXIT_INVLPGA]  = { exit_ud, EXIT_STAT_OTHER },
 	[VMEXIT_IOIO]     = { svm_exit_io, EXIT_STAT_IO },
@@ -90,6 +94,47 @@ static long exit_slot(uint64_t code)
 	if (code >= VMEXIT_NPF && code <= VMEXIT_LAST)
 		return EXIT_TABLE_PLAIN + (long)(code - VMEXIT_NPF);
 	return -1;
+}
+
+/*
+ * The exits a guest makes most, handled before IRQs are enabled (KVM calls
+ * this the fastpath): none blocks, waits or runs long.  An interrupted
+ * event delivery, string I/O and every other exit take the full path.
+ */
+bool svm_exit_fast(struct vcpu *v)
+{
+	struct vmcb_control *c = &v->arch.vmcb->ctl;
+	uint8_t stat;
+
+	if (c->exitintinfo & EVT_VALID)
+		return false;
+	switch (c->exitcode) {
+	case VMEXIT_VMMCALL:
+		if (!hypercall_is_fast(vcpu_arch_rax(&v->arch)))
+			return false;
+		exit_vmmcall(v);
+		stat = EXIT_STAT_HYPERCALL;
+		break;
+	case VMEXIT_CPUID:
+		svm_exit_cpuid(v);
+		stat = EXIT_STAT_CPUID;
+		break;
+	case VMEXIT_IOIO:
+		if (c->exitinfo1 & (1u << 2))   /* string I/O */
+			return false;
+		svm_exit_io(v);
+		stat = EXIT_STAT_IO;
+		break;
+	case VMEXIT_MSR:
+		svm_exit_msr(v);
+		stat = EXIT_STAT_MSR;
+		break;
+	default:
+		return false;
+	}
+	v->exits++;
+	v->exit_count[stat]++;
+	return true;
 }
 
 void svm_exit_dispatch(struct vcpu *v)

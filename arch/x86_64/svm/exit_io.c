@@ -39,16 +39,24 @@ static void io_unclaimed_log(struct vcpu *v, uint16_t port, bool in)
 			 in ? "read from" : "write to", port, in ? "all ones" : "dropped");
 }
 
-/* The VM's 16550, transmit side only: THR to the console, idle status. */
+/*
+ * The VM's 16550, transmit side only: THR to the console, idle status, and
+ * LCR kept so that divisor-latch writes (DLAB=1) are not taken as output.
+ */
 static bool io_com1(struct vcpu *v, uint16_t port, bool in, uint32_t *val)
 {
+	uint8_t *lcr = &v->vm->arch.com1_lcr;
+
 	if (port < COM1 || port > COM1 + 7)
 		return false;
 	if (in) {
-		*val = port == COM1 + 5 ? UART_LSR_IDLE : port == COM1 + 2 ? 0x01 : 0;
+		*val = port == COM1 + 5 ? UART_LSR_IDLE : port == COM1 + 2 ? 0x01 :
+		       port == COM1 + 3 ? *lcr : 0;
 		return true;
 	}
-	if (port == COM1) {
+	if (port == COM1 + 3)
+		*lcr = (uint8_t)*val;
+	if (port == COM1 && !(*lcr & 0x80)) {
 		uint8_t c = (uint8_t)*val;
 		vm_console_out(v->vm, &c, 1);
 	}

@@ -134,13 +134,21 @@ void vcpu_arch_reset(struct vcpu *v)
 	svm_vmcb_init(v);
 }
 
-void vcpu_arch_enter(struct vcpu *v)
+bool vcpu_arch_enter(struct vcpu *v, const volatile bool *need_resched)
 {
 	uint32_t cpu = this_cpu()->cpu;
+	uint64_t host_vmcb = svm_cpus[cpu].host_vmcb_pa;
 
 	svm_asid_assign(v, cpu);
-	svm_inject_pending(v);
-	svm_vmrun(&v->arch.gprs, v->arch.vmcb_pa, svm_cpus[cpu].host_vmcb_pa);
+	do {
+		svm_inject_pending(v);
+		svm_vmrun(&v->arch.gprs, v->arch.vmcb_pa, host_vmcb);
+		if (!svm_exit_fast(v))
+			return true;
+	} while (vcpu_next_action(__atomic_load_n(&v->requests, __ATOMIC_SEQ_CST),
+				  *need_resched) == VCPU_ENTER &&
+		 v->state == VCPU_RUNNABLE);
+	return false;
 }
 
 void vcpu_arch_exit(struct vcpu *v)

@@ -59,6 +59,8 @@ void svm_exit_msr(struct vcpu *v);
 void svm_exit_io(struct vcpu *v);
 void svm_exit_npf(struct vcpu *v);
 void svm_exit_dispatch(struct vcpu *v);
+/* Handle a short exit with IRQs disabled; false if it needs the full path. */
+bool svm_exit_fast(struct vcpu *v);
 
 /* Default intercepts and the start state for a fresh or reset vCPU. */
 void svm_vmcb_init(struct vcpu *v);

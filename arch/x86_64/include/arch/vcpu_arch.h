@@ -43,6 +43,7 @@ struct vcpu_arch {
 static inline uint64_t vcpu_arch_rax(struct vcpu_arch *a) { return a->vmcb->save.rax; }
 static inline void vcpu_arch_set_rax(struct vcpu_arch *a, uint64_t v) { a->vmcb->save.rax = v; }
 static inline uint64_t vcpu_arch_rip(struct vcpu_arch *a) { return a->vmcb->save.rip; }
+static inline unsigned vcpu_arch_cpl(struct vcpu_arch *a) { return a->vmcb->save.cpl; }
 
 /*
  * TCG has no NRIP save, so the exit handlers advance RIP by the length of

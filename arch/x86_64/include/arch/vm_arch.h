@@ -18,6 +18,7 @@ struct vm_arch {
 	uint64_t entry, boot_gpa;           /* where the vCPUs start, and their boot data */
 	uint64_t unclaimed_io_logged;       /* rate limit for the "unclaimed port" line */
 	uint64_t unclaimed_io_tsc;
+	uint8_t com1_lcr;                   /* the transmit-only UART's line control */
 };
 
 /* Nested paging and permission maps: 0, or -1 (out of memory, nothing kept). */
