@@ -158,10 +158,12 @@ static const hc_fn hc_table[PL_HC_COUNT] = {
 	[PL_HC_MEM_FILL]      = hc_mem_fill,
 };
 
+#define HC_FAST ((1u << PL_HC_VERSION) | (1u << PL_HC_FEATURES) | (1u << PL_HC_TIME) | \
+		 (1u << PL_HC_CONSOLE_WRITE) | (1u << PL_HC_CONSOLE_READ))
+
 bool hypercall_is_fast(uint64_t nr)
 {
-	return nr == PL_HC_VERSION || nr == PL_HC_FEATURES || nr == PL_HC_TIME ||
-	       nr == PL_HC_CONSOLE_WRITE || nr == PL_HC_CONSOLE_READ || nr >= PL_HC_COUNT;
+	return nr >= PL_HC_COUNT || ((HC_FAST >> nr) & 1);
 }
 
 enum hc_result hypercall_dispatch(struct vcpu *v)

@@ -5,7 +5,6 @@
  * ones and drops writes, with a rate-limited log line.
  */
 #include <arch/cpu.h>
-#include <arch/calib.h>
 #include "log.h"
 #include "plinth_abi.h"
 #include "vcpu.h"
@@ -30,8 +29,8 @@ static void io_unclaimed_log(struct vcpu *v, uint16_t port, bool in)
 	struct vm_arch *a = &v->vm->arch;
 	uint64_t now = rdtsc();
 
-	if (calib_us_for_ticks(now - a->unclaimed_io_tsc, tsc_hz()) >= 1000000) {
-		a->unclaimed_io_tsc = now;
+	if ((int64_t)(now - a->unclaimed_io_tsc) >= 0) {   /* a new one-second window */
+		a->unclaimed_io_tsc = now + tsc_hz();
 		a->unclaimed_io_logged = 0;
 	}
 	if (a->unclaimed_io_logged++ < UNCLAIMED_LOG_BURST)

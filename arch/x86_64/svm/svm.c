@@ -141,7 +141,9 @@ bool vcpu_arch_enter(struct vcpu *v, const volatile bool *need_resched)
 
 	svm_asid_assign(v, cpu);
 	do {
-		svm_inject_pending(v);
+		if (v->arch.irq_window | v->arch.pending_irqs[0] | v->arch.pending_irqs[1] |
+		    v->arch.pending_irqs[2] | v->arch.pending_irqs[3])
+			svm_inject_pending(v);
 		svm_vmrun(&v->arch.gprs, v->arch.vmcb_pa, host_vmcb);
 		if (!svm_exit_fast(v))
 			return true;

@@ -17,7 +17,7 @@ struct vm_arch {
 	int boot_kind;                      /* enum load_kind of the image */
 	uint64_t entry, boot_gpa;           /* where the vCPUs start, and their boot data */
 	uint64_t unclaimed_io_logged;       /* rate limit for the "unclaimed port" line */
-	uint64_t unclaimed_io_tsc;
+	uint64_t unclaimed_io_tsc;          /* TSC at which the current log window ends */
 	uint8_t com1_lcr;                   /* the transmit-only UART's line control */
 };
 
