@@ -12,7 +12,10 @@
 
 #define CHUNK (2ull << 20)      /* guest RAM is host-contiguous within 2 MiB */
 
-typedef enum hc_result (*hc_fn)(struct vcpu *v, const uint64_t a[5], int64_t *ret);
+typedef enum hc_result (*hc_fn)(struct vcpu *v, int64_t *ret);
+
+/* Argument n (0..4) of the call being handled: RDI, RSI, RDX, R10, R8. */
+#define ARG(v, n) vcpu_arch_hc_arg(&(v)->arch, n)
 
 int64_t hc_check_range(uint64_t ram_size, uint64_t gpa, uint64_t len, uint64_t max,
 		       uint64_t align)
@@ -28,23 +31,23 @@ int64_t hc_check_range(uint64_t ram_size, uint64_t gpa, uint64_t len, uint64_t m
 
 static uint64_t chunk_left(uint64_t gpa) { return CHUNK - (gpa & (CHUNK - 1)); }
 
-static enum hc_result hc_version(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+static enum hc_result hc_version(struct vcpu *v, int64_t *ret)
 {
-	(void)v, (void)a;
+	(void)v;
 	*ret = PL_ABI_VERSION;
 	return HC_DONE;
 }
 
-static enum hc_result hc_features(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+static enum hc_result hc_features(struct vcpu *v, int64_t *ret)
 {
-	(void)v, (void)a;
+	(void)v;
 	*ret = PL_FEAT_CONSOLE | PL_FEAT_TIME | PL_FEAT_MEM_FILL | PL_FEAT_POWER;
 	return HC_DONE;
 }
 
-static enum hc_result hc_console_write(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+static enum hc_result hc_console_write(struct vcpu *v, int64_t *ret)
 {
-	uint64_t gpa = a[0], len = a[1];
+	uint64_t gpa = ARG(v, 0), len = ARG(v, 1);
 
 	*ret = hc_check_range(v->vm->ram_size, gpa, len, PL_CONSOLE_MAX, 1);
 	if (*ret)
@@ -57,9 +60,9 @@ static enum hc_result hc_console_write(struct vcpu *v, const uint64_t a[5], int6
 	return HC_DONE;
 }
 
-static enum hc_result hc_console_read(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+static enum hc_result hc_console_read(struct vcpu *v, int64_t *ret)
 {
-	uint64_t gpa = a[0], len = a[1], done = 0, n, got;
+	uint64_t gpa = ARG(v, 0), len = ARG(v, 1), done = 0, n, got;
 
 	*ret = hc_check_range(v->vm->ram_size, gpa, len, PL_CONSOLE_MAX, 1);
 	if (*ret)
@@ -75,31 +78,29 @@ static enum hc_result hc_console_read(struct vcpu *v, const uint64_t a[5], int64
 	return HC_DONE;
 }
 
-static enum hc_result hc_time(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+static enum hc_result hc_time(struct vcpu *v, int64_t *ret)
 {
-	(void)a;
 	*ret = (int64_t)vcpu_tsc_hz(v);
 	return HC_DONE;
 }
 
-static enum hc_result hc_yield(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+static enum hc_result hc_yield(struct vcpu *v, int64_t *ret)
 {
-	(void)a;
 	sched_yield_vcpu(v);
 	*ret = 0;
 	return HC_DONE;
 }
 
-static enum hc_result hc_shutdown(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+static enum hc_result hc_shutdown(struct vcpu *v, int64_t *ret)
 {
 	(void)ret;
-	vm_exit_from_guest(v->vm, VM_STOPPED, (int)(a[0] & 0xff), "shutdown hypercall");
+	vm_exit_from_guest(v->vm, VM_STOPPED, (int)(ARG(v, 0) & 0xff), "shutdown hypercall");
 	return HC_NORETURN;
 }
 
-static enum hc_result hc_reboot(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+static enum hc_result hc_reboot(struct vcpu *v, int64_t *ret)
 {
-	(void)a, (void)ret;
+	(void)ret;
 	vm_reboot_from_guest(v->vm);
 	return HC_NORETURN;
 }
@@ -116,10 +117,10 @@ static void fill_qwords(uint64_t *p, uint64_t n, uint64_t pattern)
  * arguments).  The re-executed VMMCALL continues only if all of those
  * match; RAX is written once, when the whole range is done.
  */
-static enum hc_result hc_mem_fill(struct vcpu *v, const uint64_t a[5], int64_t *ret)
+static enum hc_result hc_mem_fill(struct vcpu *v, int64_t *ret)
 {
 	struct hc_progress *p = &v->arch.hc;
-	uint64_t gpa = a[0], len = a[1], pattern = a[2];
+	uint64_t gpa = ARG(v, 0), len = ARG(v, 1), pattern = ARG(v, 2);
 	uint64_t rip = vcpu_arch_rip(&v->arch), done = 0;
 
 	*ret = hc_check_range(v->vm->ram_size, gpa, len, UINT64_MAX, 8);
@@ -168,16 +169,15 @@ bool hypercall_is_fast(uint64_t nr)
 
 enum hc_result hypercall_dispatch(struct vcpu *v)
 {
-	uint64_t nr = vcpu_arch_rax(&v->arch), a[5];
+	uint64_t nr = vcpu_arch_rax(&v->arch);
 	int64_t ret = -PL_ENOSYS;
 	enum hc_result r = HC_DONE;
 
 	v->hypercalls++;
-	vcpu_arch_hc_args(&v->arch, a);
 	if (vcpu_arch_cpl(&v->arch) != 0)
 		ret = -PL_EPERM;        /* only the guest kernel may call plinth */
 	else if (nr < PL_HC_COUNT && hc_table[nr])
-		r = hc_table[nr](v, a, &ret);
+		r = hc_table[nr](v, &ret);
 	if (r == HC_DONE)
 		vcpu_arch_set_rax(&v->arch, (uint64_t)ret);
 	return r;

@@ -349,3 +349,13 @@ int loader_elf_copy(const struct load_target *t, const void *img,
 	}
 	return 0;
 }
+
+int loader_result(struct load_result *r, enum load_kind kind, const struct elf_image *im)
+{
+	r->kind = kind;
+	r->entry = im->entry;
+	r->image_start = im->start;
+	r->image_end = im->end;
+	r->boot_gpa = LOADER_DATA_GPA;
+	return 0;
+}

@@ -41,10 +41,5 @@ int loader_elf64(const struct load_target *t, const void *img, uint64_t size,
 	    (cmdline && loader_copy(t, START_CMDLINE_GPA, cmdline, len + 1, err, errlen)))
 		return -1;
 
-	r->kind = LOAD_ELF64;
-	r->entry = im.entry;
-	r->image_start = im.start;
-	r->image_end = im.end;
-	r->boot_gpa = LOADER_DATA_GPA;
-	return 0;
+	return loader_result(r, LOAD_ELF64, &im);
 }

@@ -276,10 +276,5 @@ int loader_multiboot(const struct load_target *t, const void *img, uint64_t size
 	    loader_copy(t, LOADER_DATA_GPA, info, MBI_SIZE, err, errlen))
 		return -1;
 
-	r->kind = LOAD_MULTIBOOT;
-	r->entry = im.entry;
-	r->image_start = im.start;
-	r->image_end = im.end;
-	r->boot_gpa = LOADER_DATA_GPA;
-	return 0;
+	return loader_result(r, LOAD_MULTIBOOT, &im);
 }

@@ -74,6 +74,9 @@ int loader_elf_decode(const void *img, uint64_t size, int elf_class, uint64_t ra
 int loader_elf_copy(const struct load_target *t, const void *img,
 		    const struct elf_image *im, char *err, size_t errlen);
 
+/* Fill r for a loaded image whose boot data starts at LOADER_DATA_GPA; returns 0. */
+int loader_result(struct load_result *r, enum load_kind kind, const struct elf_image *im);
+
 /* copy_in, with err set when the target refuses. */
 int loader_copy(const struct load_target *t, uint64_t gpa, const void *src, uint64_t len,
 		char *err, size_t errlen);

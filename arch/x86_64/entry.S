@@ -140,19 +140,16 @@ trap_common:
 .endm
 
 /*
- * void svm_vmrun(struct guest_gprs *g, uint64_t vmcb_pa, uint64_t host_vmcb_pa)
- * Called with IF=0 after the last request check (core/sched.c); returns
- * with IF=0 and GIF=1, the exit state in the VMCB and *g.
+ * svm_vmrun(%rdi = struct guest_gprs *g, %rsi = VMCB, %rdx = host VMCB)
+ * Called with IF=0 after the last request check; returns with IF=0 and
+ * GIF=1, the exit state in the VMCB and *g.  It keeps only RBP and RSP: the
+ * caller (svm_enter_guest in svm/svm.c) declares every other GPR clobbered,
+ * so the C code saves its callee-saved registers once, not on every entry.
  */
 	.text
 	.globl svm_vmrun
 svm_vmrun:
 	push %rbp
-	push %rbx
-	push %r12
-	push %r13
-	push %r14
-	push %r15
 	push %rdx                   /* host VMCB, for VMLOAD after the exit */
 	push %rdi                   /* the GPR block, for SAVE_GUEST_GPR */
 	mov %rsi, %rax
@@ -175,11 +172,6 @@ svm_vmrun:
 	/* IF=0 before GIF=1: a pending IRQ waits for the caller's sti, after the exit is saved. */
 	cli
 	stgi
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %rbx
 	pop %rbp
 	ret
 

@@ -134,6 +134,16 @@ void vcpu_arch_reset(struct vcpu *v)
 	svm_vmcb_init(v);
 }
 
+/* One VMRUN; svm_vmrun keeps only RBP and RSP, the guest owns every other GPR. */
+static inline void svm_enter_guest(struct guest_gprs *g, uint64_t vmcb_pa, uint64_t host_pa)
+{
+	__asm__ volatile("call svm_vmrun"
+			 : "+D"(g), "+S"(vmcb_pa), "+d"(host_pa)
+			 :
+			 : "rax", "rbx", "rcx", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+			   "r15", "memory", "cc");
+}
+
 bool vcpu_arch_enter(struct vcpu *v, const volatile bool *need_resched)
 {
 	uint32_t cpu = this_cpu()->cpu;
@@ -144,7 +154,7 @@ bool vcpu_arch_enter(struct vcpu *v, const volatile bool *need_resched)
 		if (v->arch.irq_window | v->arch.pending_irqs[0] | v->arch.pending_irqs[1] |
 		    v->arch.pending_irqs[2] | v->arch.pending_irqs[3])
 			svm_inject_pending(v);
-		svm_vmrun(&v->arch.gprs, v->arch.vmcb_pa, host_vmcb);
+		svm_enter_guest(&v->arch.gprs, v->arch.vmcb_pa, host_vmcb);
 		if (!svm_exit_fast(v))
 			return true;
 	} while (vcpu_next_action(__atomic_load_n(&v->requests, __ATOMIC_SEQ_CST),

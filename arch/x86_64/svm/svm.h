@@ -32,8 +32,7 @@ bool svm_supported(const char **why);
 /* EFER.SVME, host save area and host VMCB for the calling CPU; 0 or -1. */
 int svm_cpu_init(void);
 
-/* entry.S: one guest entry (GIF and IF handling documented there). */
-void svm_vmrun(struct guest_gprs *g, uint64_t vmcb_pa, uint64_t host_vmcb_pa);
+/* entry.S svm_vmrun: one guest entry, reached only through svm_enter_guest() in svm.c. */
 /* entry.S: n bare VMRUN -> #VMEXIT -> VMRUN round trips, no handling at all. */
 void svm_floor_loop(uint64_t vmcb_pa, uint64_t n);
 

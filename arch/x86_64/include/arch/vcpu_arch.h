@@ -56,16 +56,17 @@ static inline void vcpu_arch_skip(struct vcpu_arch *a, uint64_t len)
 	a->vmcb->ctl.int_state &= ~1ull;
 }
 
-/* Hypercall arguments: RDI, RSI, RDX, R10, R8 (guest-abi/plinth_abi.h). */
-static inline void vcpu_arch_hc_args(const struct vcpu_arch *a, uint64_t args[5])
+/* Hypercall argument n: RDI, RSI, RDX, R10, R8 (guest-abi/plinth_abi.h). */
+static inline uint64_t vcpu_arch_hc_arg(const struct vcpu_arch *a, unsigned n)
 {
-	args[0] = a->gprs.rdi;
-	args[1] = a->gprs.rsi;
-	args[2] = a->gprs.rdx;
-	args[3] = a->gprs.r10;
-	args[4] = a->gprs.r8;
+	switch (n) {
+	case 0: return a->gprs.rdi;
+	case 1: return a->gprs.rsi;
+	case 2: return a->gprs.rdx;
+	case 3: return a->gprs.r10;
+	default: return a->gprs.r8;
+	}
 }
-
 struct vcpu;
 /* Queue an external interrupt for the vCPU (delivered exactly once). */
 void vcpu_arch_queue_irq(struct vcpu *v, uint8_t vector);
