@@ -76,6 +76,12 @@ def destroy(plinth, name):
     assert "vm %s destroyed" % name in out, out
 
 
+def ensure_spinner(plinth, name, cpu):
+    """The spinner neighbour on pCPU `cpu`, created if an earlier test did not."""
+    if "vm %s:" % name not in plinth.cmd("vm info " + name):
+        create(plinth, name, "image=spinner.elf cpus=%d cmdline=shift=22" % cpu)
+
+
 def spin_counts(text, vcpu=0):
     return [int(n) for n in re.findall(r"spin %d (\d+)" % vcpu, text)]
 
@@ -116,6 +122,7 @@ def test_pause_resume_1000_cycles_on_another_pcpu(plinth):
     """Invariant 1: the spinner never exits on its own, so every pause is
     acknowledged only because the request bit and the IPI are ordered with
     the last check before VMRUN.  A lost request times out the pause."""
+    ensure_spinner(plinth, "s1", 1)
     c = plinth.child
     plinth.settle(quiet=0.2)
     plinth.note("1000 pause/resume cycles on s1")
@@ -161,10 +168,12 @@ def test_long_hypercall_survives_pause_resume_and_kill(plinth):
     assert "vm long killed" in plinth.cmd("vm kill long")
     assert vm_row(plinth, "long")["state"] == "stopped"
     destroy(plinth, "long")
+    ensure_spinner(plinth, "s2", 2)
     assert vm_row(plinth, "s2")["state"] == "running"
 
 
 def test_prober_crashes_only_itself(plinth):
+    ensure_spinner(plinth, "s2", 2)
     create(plinth, "probe", "image=prober.elf cpus=2")
     wait_state(plinth, "probe", ("crashed",))
     info = vm_info(plinth, "probe")
@@ -178,6 +187,7 @@ def test_prober_crashes_only_itself(plinth):
 
 
 def test_triple_fault_crashes_only_itself(plinth):
+    ensure_spinner(plinth, "s1", 1)
     create(plinth, "triple", "image=triple.elf cpus=1 module=hello.elf \"cmdline=mb test\"")
     wait_state(plinth, "triple", ("crashed",))
     out = attach(plinth, "triple")
@@ -191,6 +201,7 @@ def test_triple_fault_crashes_only_itself(plinth):
 
 
 def test_100k_fuzzed_hypercalls_leave_plinth_and_a_neighbour_running(plinth):
+    ensure_spinner(plinth, "s1", 1)
     create(plinth, "fuzz", "image=fuzz.elf cpus=2 cmdline=\"seed=7 count=100000\"")
     row = wait_state(plinth, "fuzz", ("stopped", "crashed"), timeout=600)
     out = attach(plinth, "fuzz")
