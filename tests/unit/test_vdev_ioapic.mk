@@ -1,0 +1,2 @@
+UNIT_TESTS += test_vdev_ioapic
+test_vdev_ioapic_SRCS := arch/x86_64/vdev/ioapic.c
