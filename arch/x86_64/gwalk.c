@@ -12,19 +12,9 @@
 
 #include <arch/cpu.h>
 #include <arch/gwalk.h>
+#include <arch/cpu.h>
 #include <arch/pagetable.h>
 
-#define CR0_WP    (1ull << 16)
-#define CR0_PG    (1ull << 31)
-#define CR4_PSE   (1ull << 4)
-#define CR4_PAE   (1ull << 5)
-#define CR4_LA57  (1ull << 12)
-#define CR4_SMEP  (1ull << 20)
-#define CR4_SMAP  (1ull << 21)
-#define CR4_PKE   (1ull << 22)
-#define CR4_PKS   (1ull << 24)
-#define EFER_LMA  (1u << 10)            /* as svm/svm.h has it; this file is vendor-neutral */
-#define RFLAGS_AC (1ull << 18)
 
 #define GWALK_LEVELS   4
 #define GWALK_RETRIES  8                /* a guest rewriting its tables must not hold us forever */

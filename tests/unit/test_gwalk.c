@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arch/cpu.h>
 #include <arch/gwalk.h>
 
 #define KIB       1024ull
@@ -35,20 +36,6 @@
 #define NX   (1ull << 63)
 #define KEY(k) ((uint64_t)(k) << 59)
 
-#define CR0_PE    (1ull << 0)
-#define CR0_WP    (1ull << 16)
-#define CR0_PG    (1ull << 31)
-#define CR4_PSE   (1ull << 4)
-#define CR4_PAE   (1ull << 5)
-#define CR4_LA57  (1ull << 12)
-#define CR4_SMEP  (1ull << 20)
-#define CR4_SMAP  (1ull << 21)
-#define CR4_PKE   (1ull << 22)
-#define CR4_PKS   (1ull << 24)
-#define EFER_LME  (1ull << 8)
-#define EFER_LMA  (1ull << 10)
-#define EFER_NXE  (1ull << 11)
-#define RFLAGS_AC (1ull << 18)
 
 #define PF_P    1u
 #define PF_W    2u

@@ -9,7 +9,6 @@
 #include "vcpu.h"
 #include "svm.h"
 
-#define RFLAGS_IF (1ull << 9)
 
 enum inject_action svm_inject_decide(bool event_busy, bool pending, bool guest_if, bool shadow)
 {

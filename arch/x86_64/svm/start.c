@@ -18,12 +18,6 @@
 #define SEL_DATA    0x10
 #define SEL_CODE32  0x18
 
-#define CR0_PE (1ull << 0)
-#define CR0_ET (1ull << 4)
-#define CR0_NE (1ull << 5)
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
 
 static const uint64_t guest_gdt[4] = {
 	0,

@@ -14,7 +14,6 @@ struct vm;
 
 #define MSR_VM_CR       0xc0010114u
 #define MSR_VM_HSAVE_PA 0xc0010117u
-#define EFER_LMA        (1u << 10)
 #define VM_CR_SVMDIS    (1ull << 4)
 
 /* Per-pCPU SVM state. */

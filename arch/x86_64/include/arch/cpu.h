@@ -60,10 +60,27 @@ static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : 
 #define MSR_GS_BASE      0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define MSR_APIC_BASE    0x1b
-#define EFER_SCE  (1u << 0)
-#define EFER_LME  (1u << 8)
-#define EFER_NXE  (1u << 11)
-#define EFER_SVME (1u << 12)
+#define EFER_SCE  (1ull << 0)
+#define EFER_LME  (1ull << 8)
+#define EFER_LMA  (1ull << 10)
+#define EFER_NXE  (1ull << 11)
+#define EFER_SVME (1ull << 12)
+
+/* Control register and RFLAGS bits (SDM vol.3 2.5, vol.1 3.4.3). */
+#define CR0_PE    (1ull << 0)
+#define CR0_ET    (1ull << 4)
+#define CR0_NE    (1ull << 5)
+#define CR0_WP    (1ull << 16)
+#define CR0_PG    (1ull << 31)
+#define CR4_PSE   (1ull << 4)
+#define CR4_PAE   (1ull << 5)
+#define CR4_LA57  (1ull << 12)
+#define CR4_SMEP  (1ull << 20)
+#define CR4_SMAP  (1ull << 21)
+#define CR4_PKE   (1ull << 22)
+#define CR4_PKS   (1ull << 24)
+#define RFLAGS_IF (1ull << 9)
+#define RFLAGS_AC (1ull << 18)
 
 /* Microsecond busy-wait on the calibrated TSC (HPET/PM timer before that). */
 void udelay(uint64_t us);
