@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <arch/cpu.h>
 #include "drivers/uart.h"
 #include "console.h"
 #include "vm.h"
@@ -40,12 +39,19 @@ static bool attach_drain(struct vm *vm, char *last)
 /* Say once how much output the ring refused since the operator last heard. */
 static void attach_report_dropped(struct vm *vm, const char *why)
 {
-	struct vm_stats s;
+	uint64_t dropped = vm->out.dropped;
 
-	vm_get_stats(vm, &s);
-	if (s.out_dropped > vm->out_dropped_seen)
-		printf("[%" PRIu64 " bytes dropped %s]\n", s.out_dropped - vm->out_dropped_seen, why);
-	vm->out_dropped_seen = s.out_dropped;
+	if (dropped > vm->out_dropped_seen)
+		printf("[%" PRIu64 " bytes dropped %s]\n", dropped - vm->out_dropped_seen, why);
+	vm->out_dropped_seen = dropped;
+}
+
+/* Wake-up condition for console_getc_wait(): output to show, or the VM ended. */
+static bool attach_has_work(void *arg)
+{
+	struct vm *vm = arg;
+
+	return ring_used(&vm->out) || attach_ended(vm);
 }
 
 /*
@@ -55,30 +61,15 @@ static void attach_report_dropped(struct vm *vm, const char *why)
 static bool attach_loop(struct vm *vm, char *last)
 {
 	for (;;) {
-		bool wrote = attach_drain(vm, last);
-		int c = uart_getc();
-
-		if (!wrote && c < 0) {
-			if (attach_ended(vm)) {
-				/* Its vCPUs are done: flush the last bytes they left. */
-				while (attach_drain(vm, last))
-					;
-				return true;
-			}
-			/*
-			 * Check again with interrupts off: a UART interrupt or the
-			 * kick from vm_console_out() between the check and hlt would
-			 * otherwise be slept through.  sti's shadow in cpu_idle()
-			 * keeps "sti; hlt" atomic.
-			 */
-			irq_disable();
-			c = uart_getc();
-			if (c < 0 && ring_used(&vm->out) == 0 && !attach_ended(vm)) {
-				cpu_idle();
-				continue;
-			}
-			irq_enable();
+		while (attach_drain(vm, last))
+			;
+		if (attach_ended(vm)) {
+			/* Its vCPUs are done: flush the last bytes they left. */
+			while (attach_drain(vm, last))
+				;
+			return true;
 		}
+		int c = console_getc_wait(attach_has_work, vm);
 		if (c == ATTACH_DETACH)
 			return false;
 		if (c >= 0) {

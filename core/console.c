@@ -69,33 +69,45 @@ void console_feed(uint8_t byte)
 	console_prompt();
 }
 
+int console_getc_wait(bool (*ready)(void *arg), void *arg)
+{
+	for (;;) {
+		int c = uart_getc();
+
+		if (c >= 0)
+			return c;
+		/* Echo of a pasted run goes out once the input pauses. */
+		fflush(stdout);
+		/* Whatever the console CPU waits in, it finishes what vCPUs asked of it. */
+		vm_poll();
+		if (ready && ready(arg))
+			return -1;
+		/*
+		 * Check again with interrupts off: an RX interrupt or a kick
+		 * between the check and hlt would otherwise be slept through.
+		 * sti's shadow in cpu_idle() keeps "sti; hlt" atomic.
+		 */
+		irq_disable();
+		c = uart_getc();
+		if (c < 0 && !vm_poll_pending() && !(ready && ready(arg))) {
+			cpu_idle();
+			continue;
+		}
+		irq_enable();
+		if (c >= 0)
+			return c;
+	}
+}
+
 void console_main(void)
 {
 	if (!console_ready)
 		console_start();
 	console_prompt();
 	for (;;) {
-		int c = uart_getc();
-		if (c < 0) {
-			/* Echo of a pasted run goes out once the input pauses. */
-			fflush(stdout);
-			/*
-			 * Check again with interrupts off: an RX interrupt between
-			 * the check and hlt would otherwise be slept through.  sti's
-			 * shadow in cpu_idle() keeps "sti; hlt" atomic.
-			 */
-			vm_poll();
-			irq_disable();
-			c = uart_getc();
-			if (c < 0 && !vm_poll_pending()) {
-				cpu_idle();
-				continue;
-			}
-			irq_enable();
-			if (c < 0)
-				continue;
-		}
-		console_feed((uint8_t)c);
+		int c = console_getc_wait(NULL, NULL);
+		if (c >= 0)
+			console_feed((uint8_t)c);
 	}
 }
 

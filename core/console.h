@@ -9,6 +9,7 @@
 #ifndef PLINTH_CONSOLE_H
 #define PLINTH_CONSOLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct console_cmd {
@@ -40,6 +41,13 @@ extern const struct console_cmd __stop_plinth_cmds[];
 
 /* Run the console on this CPU forever: prompt, read, edit, dispatch. */
 void console_main(void) __attribute__((noreturn));
+
+/*
+ * The next UART byte, sleeping in "sti; hlt" while there is none.  Every
+ * wake-up runs vm_poll().  Returns -1 instead when ready(arg) (may be NULL)
+ * says the caller has other work, checked race-free before each sleep.
+ */
+int console_getc_wait(bool (*ready)(void *arg), void *arg);
 
 /* Print the prompt and flush stdout. */
 void console_prompt(void);

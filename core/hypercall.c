@@ -10,7 +10,6 @@
 #include "vcpu.h"
 #include "vm.h"
 
-#define CHUNK (2ull << 20)      /* guest RAM is host-contiguous within 2 MiB */
 
 typedef enum hc_result (*hc_fn)(struct vcpu *v, int64_t *ret);
 
@@ -29,7 +28,6 @@ int64_t hc_check_range(uint64_t ram_size, uint64_t gpa, uint64_t len, uint64_t m
 	return 0;
 }
 
-static uint64_t chunk_left(uint64_t gpa) { return CHUNK - (gpa & (CHUNK - 1)); }
 
 static enum hc_result hc_version(struct vcpu *v, int64_t *ret)
 {
@@ -53,7 +51,7 @@ static enum hc_result hc_console_write(struct vcpu *v, int64_t *ret)
 	if (*ret)
 		return HC_DONE;
 	for (uint64_t done = 0, n; done < len; done += n) {
-		n = len - done < chunk_left(gpa + done) ? len - done : chunk_left(gpa + done);
+		n = vm_chunk_span(gpa + done, len - done);
 		vm_console_out(v->vm, vm_gpa_ptr(v->vm, gpa + done, n), n);
 	}
 	*ret = (int64_t)len;
@@ -68,7 +66,7 @@ static enum hc_result hc_console_read(struct vcpu *v, int64_t *ret)
 	if (*ret)
 		return HC_DONE;
 	while (done < len) {
-		n = len - done < chunk_left(gpa + done) ? len - done : chunk_left(gpa + done);
+		n = vm_chunk_span(gpa + done, len - done);
 		got = ring_get(&v->vm->in, vm_gpa_ptr(v->vm, gpa + done, n), n);
 		done += got;
 		if (got < n)
@@ -132,7 +130,7 @@ static enum hc_result hc_mem_fill(struct vcpu *v, int64_t *ret)
 	p->valid = false;
 	while (done < len) {
 		uint64_t step = len - done < HC_FILL_STEP ? len - done : HC_FILL_STEP;
-		uint64_t n = step < chunk_left(gpa + done) ? step : chunk_left(gpa + done);
+		uint64_t n = vm_chunk_span(gpa + done, step);
 
 		fill_qwords(vm_gpa_ptr(v->vm, gpa + done, n), n / 8, pattern);
 		done += n;
@@ -158,14 +156,6 @@ static const hc_fn hc_table[PL_HC_COUNT] = {
 	[PL_HC_REBOOT]        = hc_reboot,
 	[PL_HC_MEM_FILL]      = hc_mem_fill,
 };
-
-#define HC_FAST ((1u << PL_HC_VERSION) | (1u << PL_HC_FEATURES) | (1u << PL_HC_TIME) | \
-		 (1u << PL_HC_CONSOLE_WRITE) | (1u << PL_HC_CONSOLE_READ))
-
-bool hypercall_is_fast(uint64_t nr)
-{
-	return nr >= PL_HC_COUNT || ((HC_FAST >> nr) & 1);
-}
 
 enum hc_result hypercall_dispatch(struct vcpu *v)
 {

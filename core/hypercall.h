@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "plinth_abi.h"
 
 struct vcpu;
 
@@ -22,7 +23,13 @@ enum hc_result {
 
 enum hc_result hypercall_dispatch(struct vcpu *v);
 /* Calls short enough to run with IRQs disabled (no blocking, bounded work). */
-bool hypercall_is_fast(uint64_t nr);
+#define HC_FAST ((1u << PL_HC_VERSION) | (1u << PL_HC_FEATURES) | (1u << PL_HC_TIME) | \
+		 (1u << PL_HC_CONSOLE_WRITE) | (1u << PL_HC_CONSOLE_READ))
+
+static inline bool hypercall_is_fast(uint64_t nr)
+{
+	return nr >= PL_HC_COUNT || ((HC_FAST >> nr) & 1);
+}
 
 /*
  * Check a guest range for a call: 0, -PL_EINVAL (end overflows, longer

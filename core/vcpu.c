@@ -3,7 +3,6 @@
  * the cross-CPU side that sets a request and kicks the vCPU out of the guest.
  */
 #include <arch/cpu.h>
-#include <arch/percpu.h>
 #include "ring.h"
 #include "sched.h"
 #include "vcpu.h"
@@ -33,8 +32,8 @@ const char *const vcpu_exit_stat_names[VCPU_EXIT_STATS] = {
 void vcpu_request(struct vcpu *v, uint32_t req)
 {
 	__atomic_or_fetch(&v->requests, req, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&v->in_guest, __ATOMIC_SEQ_CST) && v->pcpu != this_cpu()->cpu)
-		sched_kick_cpu(v->pcpu);
+	if (__atomic_load_n(&v->in_guest, __ATOMIC_SEQ_CST))
+		sched_kick_cpu(v->pcpu);        /* no IPI to ourselves: that one is checked anyway */
 	sched_wake(v);
 }
 

@@ -17,8 +17,6 @@
 #include "sched.h"
 #include "vm.h"
 
-#define CHUNK_SHIFT 21
-#define CHUNK_SIZE  (1ull << CHUNK_SHIFT)
 #define VM_WAIT_US  5000000     /* how long management waits for vCPUs to act */
 
 static struct vm *vms[VM_MAX];
@@ -35,9 +33,9 @@ bool vm_range_ok(const struct vm *vm, uint64_t gpa, uint64_t len)
 void *vm_gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	if (gpa >= vm->ram_size || !vm_range_ok(vm, gpa, len) ||
-	    (len && ((gpa ^ (gpa + len - 1)) >> CHUNK_SHIFT)))
+	    (len && ((gpa ^ (gpa + len - 1)) >> VM_CHUNK_SHIFT)))
 		return NULL;
-	return (uint8_t *)phys_to_virt(vm->ram_chunks[gpa >> CHUNK_SHIFT]) + (gpa & (CHUNK_SIZE - 1));
+	return (uint8_t *)phys_to_virt(vm->ram_chunks[gpa >> VM_CHUNK_SHIFT]) + (gpa & (VM_CHUNK_SIZE - 1));
 }
 
 static int vm_copy(struct vm *vm, uint64_t gpa, void *buf, const void *src, uint64_t len)
@@ -45,9 +43,7 @@ static int vm_copy(struct vm *vm, uint64_t gpa, void *buf, const void *src, uint
 	if (!vm_range_ok(vm, gpa, len))
 		return -1;
 	while (len) {
-		uint64_t n = CHUNK_SIZE - (gpa & (CHUNK_SIZE - 1));
-		if (n > len)
-			n = len;
+		uint64_t n = vm_chunk_span(gpa, len);
 		uint8_t *p = vm_gpa_ptr(vm, gpa, n);
 		if (buf)
 			memcpy(buf, p, n), buf = (uint8_t *)buf + n;
@@ -102,8 +98,11 @@ static int vm_file_check(const char *what, const char *name, char *err, size_t e
 	return -1;
 }
 
-/* Fresh RAM contents from the image, boot data and vCPU start states. */
-static int vm_load(struct vm *vm, char *err, size_t errlen)
+/*
+ * RAM contents from the image, boot data and vCPU start states.  wipe: RAM
+ * held a previous run (a new VM's chunks come zeroed from the allocator).
+ */
+static int vm_load(struct vm *vm, bool wipe, char *err, size_t errlen)
 {
 	const struct vm_params *p = &vm->params;
 	const struct boot_module *img = vm_file(p->image);
@@ -125,8 +124,8 @@ static int vm_load(struct vm *vm, char *err, size_t errlen)
 	kind = loader_probe(phys_to_virt(img->phys), img->size, err, errlen);
 	if (kind <= 0)
 		return -1;
-	for (uint32_t i = 0; i < vm->nchunks; i++)
-		memset(phys_to_virt(vm->ram_chunks[i]), 0, CHUNK_SIZE);
+	if (wipe)
+		vm_copy(vm, 0, NULL, NULL, vm->ram_size);
 	if (kind == LOAD_ELF64)
 		rc = loader_elf64(&t, phys_to_virt(img->phys), img->size, p->cmdline, &r, err, errlen);
 	else
@@ -158,7 +157,7 @@ static void vm_free(struct vm *vm)
 	vm_arch_free(vm);
 	for (uint32_t i = 0; i < vm->nchunks; i++)
 		if (vm->ram_chunks[i])
-			frame_free_contig(vm->ram_chunks[i], CHUNK_SIZE / FRAME_SIZE);
+			frame_free_contig(vm->ram_chunks[i], VM_CHUNK_SIZE / FRAME_SIZE);
 	free(vm->ram_chunks);
 	free(vm);
 }
@@ -188,17 +187,17 @@ static int vm_alloc(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "cpus: only the online pCPUs from 1 up run guests (cpu0 runs the console)");
 		return -1;
 	}
-	vm->nchunks = (uint32_t)(p->mem >> CHUNK_SHIFT);
+	vm->nchunks = (uint32_t)(p->mem >> VM_CHUNK_SHIFT);
 	vm->ram_size = p->mem;
 	vm->ram_chunks = calloc(vm->nchunks, sizeof(uint64_t));
 	if (!vm->ram_chunks || vm_arch_init(vm))
 		goto nomem;
 	for (uint32_t i = 0; i < vm->nchunks; i++) {
-		uint64_t pa = frame_alloc_contig(CHUNK_SIZE / FRAME_SIZE, CHUNK_SIZE / FRAME_SIZE, 0);
+		uint64_t pa = frame_alloc_contig(VM_CHUNK_SIZE / FRAME_SIZE, VM_CHUNK_SIZE / FRAME_SIZE, 0);
 		if (pa == FRAME_NONE)
 			goto nomem;
 		vm->ram_chunks[i] = pa;
-		if (vm_arch_map_ram(vm, (uint64_t)i << CHUNK_SHIFT, pa, CHUNK_SIZE))
+		if (vm_arch_map_ram(vm, (uint64_t)i << VM_CHUNK_SHIFT, pa, VM_CHUNK_SIZE))
 			goto nomem;
 	}
 	for (uint32_t i = 0; i < p->vcpus; i++) {
@@ -249,7 +248,7 @@ struct vm *vm_create(const struct vm_params *p, char *err, size_t errlen)
 	vm->exit_status = -1;
 	ring_init(&vm->out);
 	ring_init(&vm->in);
-	if (vm_alloc(vm, err, errlen) || vm_load(vm, err, errlen)) {
+	if (vm_alloc(vm, err, errlen) || vm_load(vm, false, err, errlen)) {
 		vm_free(vm);
 		return NULL;
 	}
@@ -271,7 +270,7 @@ static bool vcpu_quiet(struct vcpu *v, enum vcpu_state a, enum vcpu_state b)
 /* Wait until every vCPU is in state a or b and off its pCPU; -1 on timeout. */
 static int vm_wait_vcpus(struct vm *vm, enum vcpu_state a, enum vcpu_state b)
 {
-	uint64_t start = rdtsc();
+	uint64_t deadline = rdtsc() + calib_ticks_for_us(VM_WAIT_US, tsc_hz());
 
 	for (;;) {
 		uint32_t quiet = 0;
@@ -279,7 +278,7 @@ static int vm_wait_vcpus(struct vm *vm, enum vcpu_state a, enum vcpu_state b)
 			quiet += vcpu_quiet(vm->vcpus[i], a, b);
 		if (quiet == vm->nvcpus)
 			return 0;
-		if (calib_us_for_ticks(rdtsc() - start, tsc_hz()) > VM_WAIT_US)
+		if ((int64_t)(rdtsc() - deadline) > 0)
 			return -1;
 		cpu_relax();
 	}
@@ -297,7 +296,7 @@ static void vm_stop_vcpus(struct vm *vm)
 	}
 }
 
-static int vm_start_vcpus(struct vm *vm)
+static void vm_start_vcpus(struct vm *vm)
 {
 	/* A Multiboot kernel starts on its first vCPU only. */
 	uint32_t n = vm->arch.boot_kind == LOAD_ELF64 ? vm->nvcpus : 1;
@@ -308,7 +307,6 @@ static int vm_start_vcpus(struct vm *vm)
 		vm->vcpus[i]->state = VCPU_RUNNABLE;
 		sched_enqueue(vm->vcpus[i]);
 	}
-	return 0;
 }
 
 /* ---------------------------------------------------------------- management API */
@@ -319,12 +317,13 @@ int vm_start(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "vm %s is %s", vm->name, vm_state_name(vm->state));
 		return -1;
 	}
-	if (vm->state != VM_CREATED && vm_load(vm, err, errlen))
+	if (vm->state != VM_CREATED && vm_load(vm, true, err, errlen))
 		return -1;
 	vm->exit_status = -1;
 	vm->reason[0] = 0;
 	vm->restart_pending = false;
-	return vm_start_vcpus(vm);
+	vm_start_vcpus(vm);
+	return 0;
 }
 
 int vm_pause(struct vm *vm, char *err, size_t errlen)
@@ -531,7 +530,7 @@ void vm_poll(void)
 				goto next;
 		vm->restart_pending = false;
 		vm->restarts++;
-		if (vm_load(vm, err, sizeof(err))) {
+		if (vm_load(vm, true, err, sizeof(err))) {
 			vm_exit_from_guest(vm, VM_CRASHED, -1, err);
 			continue;
 		}
@@ -559,26 +558,23 @@ static bool vm_in_autostart_list(const struct config *c, const char *name)
 	return false;
 }
 
+/* Every key of the section in file order, as `vm create` takes words: one parser for both. */
 void vm_autostart(const struct config *c)
 {
-	static const char *const keys[] = { "image", "mem", "vcpus", "cpus", "cmdline", "autostart" };
 	char err[VM_ERR_MAX];
 
 	for (uint32_t s = 1; s < c->nsections; s++) {
 		const struct cfg_section *sec = &c->sections[s];
 		struct vm_params p;
-		const char *val;
-		uint32_t pos = 0;
 		int bad = 0;
 
 		if (strcmp(sec->kind, "vm"))
 			continue;
 		vm_params_init(&p, sec->name);
-		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]) && !bad; k++)
-			if ((val = config_get(c, s, keys[k])))
-				bad = vm_params_set(&p, keys[k], val, err, sizeof(err));
-		while (!bad && (val = config_next(c, s, "module", &pos)))
-			bad = vm_params_set(&p, "module", val, err, sizeof(err));
+		for (uint32_t e = 0; e < c->nentries && !bad; e++)
+			if (c->entries[e].section == s)
+				bad = vm_params_set(&p, c->entries[e].key, c->entries[e].value,
+						    err, sizeof(err));
 		struct vm *vm = bad ? NULL : vm_create(&p, err, sizeof(err));
 		if (!vm) {
 			log_err("vm %s (plinth.cfg): %s", sec->name, err);

@@ -33,6 +33,18 @@
 #define VM_MEM_MAX       (64ull << 30)
 #define VM_ERR_MAX       128
 
+/* Guest RAM is host-contiguous 2 MiB chunks: a host pointer serves at most one chunk. */
+#define VM_CHUNK_SHIFT   21
+#define VM_CHUNK_SIZE    (1ull << VM_CHUNK_SHIFT)
+
+/* Bytes of [gpa, gpa+len) that lie in gpa's chunk. */
+static inline uint64_t vm_chunk_span(uint64_t gpa, uint64_t len)
+{
+	uint64_t left = VM_CHUNK_SIZE - (gpa & (VM_CHUNK_SIZE - 1));
+
+	return len < left ? len : left;
+}
+
 enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED, VM_CRASHED };
 
 /* What a VM is made from: a [vm NAME] section or `vm create NAME key=value...`. */

@@ -2,7 +2,9 @@
  * #VMEXIT dispatch: one table over every exit code (APM appendix C), with
  * designated initialisers.  Codes 0x000..0x0a4 index it directly and the
  * NPF group 0x400..0x403 follows them; anything else, and any code without
- * a handler, goes to the one "dump the VMCB, stop this guest" path.
+ * a handler, goes to the one "dump the VMCB, stop this guest" path.  The
+ * same table says which exits may be handled on the fastpath, before IRQs
+ * are enabled.
  */
 #include <stdio.h>
 #include "hypercall.h"
@@ -16,10 +18,34 @@
 
 typedef void (*exit_fn)(struct vcpu *v);
 
+/* May the exit be handled on the fastpath (no blocking, bounded work)? */
+enum exit_fast {
+	FAST_NEVER = 0,
+	FAST_ALWAYS,
+	FAST_IO,                /* unless string I/O, which walks guest memory */
+	FAST_HYPERCALL,         /* if hypercall_is_fast() says so for the call number */
+};
+
 struct exit_kind {
 	exit_fn fn;
 	uint8_t stat;           /* enum vcpu_exit_stat */
+	uint8_t fast;           /* enum exit_fast */
 };
+
+/* Tested inline: the fastpath is the hot path. */
+static inline bool exit_is_fast(const struct vcpu *v, const struct exit_kind *k)
+{
+	switch (k->fast) {
+	case FAST_ALWAYS:
+		return true;
+	case FAST_IO:
+		return !(v->arch.vmcb->ctl.exitinfo1 & IOIO_STR);
+	case FAST_HYPERCALL:
+		return hypercall_is_fast(v->arch.vmcb->save.rax);
+	default:
+		return false;
+	}
+}
 
 /* The physical event already ran its host handler when IRQs came back on. */
 static void exit_nothing(struct vcpu *v) { (void)v; }
@@ -65,15 +91,15 @@ static const struct exit_kind exit_table[EXIT_TABLE_SIZE] = {
 	[VMEXIT_NMI]      = { exit_nothing, EXIT_STAT_NMI },
 	[VMEXIT_SMI]      = { exit_nothing, EXIT_STAT_OTHER },
 	[VMEXIT_VINTR]    = { exit_vintr, EXIT_STAT_VINTR },
-	[VMEXIT_CPUID]    = { svm_exit_cpuid, EXIT_STAT_CPUID },
+	[VMEXIT_CPUID]    = { svm_exit_cpuid, EXIT_STAT_CPUID, FAST_ALWAYS },
 	[VMEXIT_INVD]     = { exit_invd, EXIT_STAT_OTHER },
 	[VMEXIT_HLT]      = { exit_hlt, EXIT_STAT_HLT },
 	[VMEXIT_INVLPGA]  = { exit_ud, EXIT_STAT_OTHER },
-	[VMEXIT_IOIO]     = { svm_exit_io, EXIT_STAT_IO },
-	[VMEXIT_MSR]      = { svm_exit_msr, EXIT_STAT_MSR },
+	[VMEXIT_IOIO]     = { svm_exit_io, EXIT_STAT_IO, FAST_IO },
+	[VMEXIT_MSR]      = { svm_exit_msr, EXIT_STAT_MSR, FAST_ALWAYS },
 	[VMEXIT_SHUTDOWN] = { exit_shutdown, EXIT_STAT_SHUTDOWN },
 	[VMEXIT_VMRUN]    = { exit_ud, EXIT_STAT_OTHER },
-	[VMEXIT_VMMCALL]  = { exit_vmmcall, EXIT_STAT_HYPERCALL },
+	[VMEXIT_VMMCALL]  = { exit_vmmcall, EXIT_STAT_HYPERCALL, FAST_HYPERCALL },
 	[VMEXIT_VMLOAD]   = { exit_ud, EXIT_STAT_OTHER },
 	[VMEXIT_VMSAVE]   = { exit_ud, EXIT_STAT_OTHER },
 	[VMEXIT_STGI]     = { exit_ud, EXIT_STAT_OTHER },
@@ -86,74 +112,56 @@ static const struct exit_kind exit_table[EXIT_TABLE_SIZE] = {
 	[EXIT_TABLE_PLAIN + (VMEXIT_NPF - VMEXIT_NPF)] = { svm_exit_npf, EXIT_STAT_NPF },
 };
 
-/* Table slot of an exit code, or -1 for codes outside every defined range. */
-static long exit_slot(uint64_t code)
+/* The table entry of an exit code, or NULL for codes outside every defined range. */
+static const struct exit_kind *exit_kind_of(uint64_t code)
 {
 	if (code <= VMEXIT_LAST_PLAIN)
-		return (long)code;
+		return &exit_table[code];
 	if (code >= VMEXIT_NPF && code <= VMEXIT_LAST)
-		return EXIT_TABLE_PLAIN + (long)(code - VMEXIT_NPF);
-	return -1;
+		return &exit_table[EXIT_TABLE_PLAIN + (code - VMEXIT_NPF)];
+	return NULL;
+}
+
+static void exit_run(struct vcpu *v, const struct exit_kind *k)
+{
+	v->exits++;
+	v->exit_count[k->stat]++;
+	k->fn(v);
 }
 
 /*
- * The exits a guest makes most, handled before IRQs are enabled (KVM calls
- * this the fastpath): none blocks, waits or runs long.  An interrupted
- * event delivery, string I/O and every other exit take the full path.
+ * The fastpath (KVM's name): an exit its table entry marks fast is handled
+ * before IRQs are enabled.  An interrupted event delivery always takes the
+ * full path, which re-queues it first.
  */
 bool svm_exit_fast(struct vcpu *v)
 {
-	struct vmcb_control *c = &v->arch.vmcb->ctl;
-	uint8_t stat;
+	const struct exit_kind *k;
 
-	if (c->exitintinfo & EVT_VALID)
+	if (v->arch.vmcb->ctl.exitintinfo & EVT_VALID)
 		return false;
-	switch (c->exitcode) {
-	case VMEXIT_VMMCALL:
-		if (!hypercall_is_fast(vcpu_arch_rax(&v->arch)))
-			return false;
-		exit_vmmcall(v);
-		stat = EXIT_STAT_HYPERCALL;
-		break;
-	case VMEXIT_CPUID:
-		svm_exit_cpuid(v);
-		stat = EXIT_STAT_CPUID;
-		break;
-	case VMEXIT_IOIO:
-		if (c->exitinfo1 & (1u << 2))   /* string I/O */
-			return false;
-		svm_exit_io(v);
-		stat = EXIT_STAT_IO;
-		break;
-	case VMEXIT_MSR:
-		svm_exit_msr(v);
-		stat = EXIT_STAT_MSR;
-		break;
-	default:
+	k = exit_kind_of(v->arch.vmcb->ctl.exitcode);
+	if (!k || !exit_is_fast(v, k))
 		return false;
-	}
-	v->exits++;
-	v->exit_count[stat]++;
+	exit_run(v, k);
 	return true;
 }
 
 void svm_exit_dispatch(struct vcpu *v)
 {
 	uint64_t code = v->arch.vmcb->ctl.exitcode;
-	long slot = exit_slot(code);
-	const struct exit_kind *k = slot >= 0 ? &exit_table[slot] : NULL;
+	const struct exit_kind *k = exit_kind_of(code);
 	char what[64];
 
-	v->exits++;
-	if (!k || !k->fn) {
-		v->exit_count[EXIT_STAT_OTHER]++;
-		if (code == VMEXIT_INVALID)
-			snprintf(what, sizeof(what), "invalid guest state (VMEXIT_INVALID)");
-		else
-			snprintf(what, sizeof(what), "unhandled exit code %#lx", code);
-		svm_crash(v, what);
+	if (k && k->fn) {
+		exit_run(v, k);
 		return;
 	}
-	v->exit_count[k->stat]++;
-	k->fn(v);
+	v->exits++;
+	v->exit_count[EXIT_STAT_OTHER]++;
+	if (code == VMEXIT_INVALID)
+		snprintf(what, sizeof(what), "invalid guest state (VMEXIT_INVALID)");
+	else
+		snprintf(what, sizeof(what), "unhandled exit code %#lx", code);
+	svm_crash(v, what);
 }

@@ -11,15 +11,6 @@
 #include "vm.h"
 #include "svm.h"
 
-/* EXITINFO1 for IOIO (APM 15.10.2). */
-#define IO_IN     (1ull << 0)
-#define IO_STR    (1ull << 2)
-#define IO_REP    (1ull << 3)
-#define IO_SZ8    (1ull << 4)
-#define IO_SZ16   (1ull << 5)
-#define IO_A64    (1ull << 9)
-#define IO_A32    (1ull << 8)
-
 #define COM1      0x3f8
 #define UART_LSR_IDLE 0x60      /* THR empty, transmitter empty */
 #define UNCLAIMED_LOG_BURST 4   /* lines per VM per second */
@@ -80,32 +71,32 @@ void svm_exit_io(struct vcpu *v)
 	struct vmcb *c = v->arch.vmcb;
 	uint64_t info = c->ctl.exitinfo1;
 	uint16_t port = (uint16_t)(info >> 16);
-	bool in = info & IO_IN;
-	uint64_t mask = info & IO_SZ8 ? 0xff : info & IO_SZ16 ? 0xffff : 0xffffffff;
+	bool in = info & IOIO_IN;
+	uint64_t mask = info & IOIO_SZ8 ? 0xff : info & IOIO_SZ16 ? 0xffff : 0xffffffff;
 	uint32_t val = (uint32_t)(c->save.rax & mask);
 
-	if (info & IO_STR) {
+	if (info & IOIO_STR) {
 		/* String I/O needs guest memory access through its page tables. */
 		if (in || port == PL_TEST_EXIT_PORT || (port >= COM1 && port <= COM1 + 7)) {
 			svm_crash(v, "string I/O to a claimed port, or string input, is not emulated");
 			return;
 		}
 		/* OUTS to an unclaimed port: the data goes nowhere; only RSI/RCX move. */
-		uint64_t count = info & IO_REP ? v->arch.gprs.rcx : 1;
-		uint64_t amask = info & IO_A64 ? ~0ull : info & IO_A32 ? 0xffffffffull : 0xffffull;
+		uint64_t count = info & IOIO_REP ? v->arch.gprs.rcx : 1;
+		uint64_t amask = info & IOIO_A64 ? ~0ull : info & IOIO_A32 ? 0xffffffffull : 0xffffull;
 		uint64_t step = (mask == 0xff ? 1 : mask == 0xffff ? 2 : 4) * count;
 		bool df = c->save.rflags & (1u << 10);
 
 		v->arch.gprs.rsi = (v->arch.gprs.rsi & ~amask) |
 				   ((df ? v->arch.gprs.rsi - step : v->arch.gprs.rsi + step) & amask);
-		if (info & IO_REP)
+		if (info & IOIO_REP)
 			v->arch.gprs.rcx &= ~amask;
 		io_unclaimed_log(v, port, false);
 	} else if (!io_test_exit(v, port, in, &val) && !io_com1(v, port, in, &val)) {
 		io_unclaimed_log(v, port, in);
 		val = 0xffffffff;
 	}
-	if (in && !(info & IO_STR)) {
+	if (in && !(info & IOIO_STR)) {
 		if (mask == 0xffffffff)
 			c->save.rax = val;              /* a 32-bit IN zero-extends RAX */
 		else

@@ -157,9 +157,9 @@ bool vcpu_arch_enter(struct vcpu *v, const volatile bool *need_resched)
 		svm_enter_guest(&v->arch.gprs, v->arch.vmcb_pa, host_vmcb);
 		if (!svm_exit_fast(v))
 			return true;
+	/* Fast exits never block: only a request (kill, pause...) or resched ends the loop. */
 	} while (vcpu_next_action(__atomic_load_n(&v->requests, __ATOMIC_SEQ_CST),
-				  *need_resched) == VCPU_ENTER &&
-		 v->state == VCPU_RUNNABLE);
+				  *need_resched) == VCPU_ENTER);
 	return false;
 }
 

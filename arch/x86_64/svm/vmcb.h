@@ -141,6 +141,15 @@ _Static_assert(sizeof(struct vmcb) == 4096, "vmcb size");
 #define EVT_TYPE_MASK   (7ull << 8)
 #define EVT_VECTOR_MASK 0xffull
 
+/* EXITINFO1 of an IOIO exit (APM 15.10.2); the port is in bits 31:16. */
+#define IOIO_IN     (1ull << 0)
+#define IOIO_STR    (1ull << 2)
+#define IOIO_REP    (1ull << 3)
+#define IOIO_SZ8    (1ull << 4)
+#define IOIO_SZ16   (1ull << 5)
+#define IOIO_A32    (1ull << 8)
+#define IOIO_A64    (1ull << 9)
+
 /* Exit codes (APM appendix C). */
 #define VMEXIT_CR0_READ     0x000
 #define VMEXIT_EXCP_BASE    0x040

@@ -61,20 +61,6 @@
 #define MSR_TSC_DEADLINE     0x6e0
 #define MSR_X2APIC_LAST      0x8ff
 
-/* SDM table 11-1 offsets that arch/apic.h does not need for the host APIC. */
-#define APIC_APR             0x090
-#define APIC_PPR             0x0a0
-#define APIC_RRD             0x0c0
-#define APIC_LDR             0x0d0
-#define APIC_DFR             0x0e0
-#define APIC_ISR             0x100      /* eight registers, 0x10 apart, vectors 32n..32n+31 */
-#define APIC_TMR             0x180
-#define APIC_IRR             0x200
-#define APIC_LVT_CMCI        0x2f0
-#define APIC_SELF_IPI        0x3f0      /* x2APIC only */
-
-#define APIC_ESR_SEND_ILLEGAL (1u << 5)
-#define APIC_ESR_RECV_ILLEGAL (1u << 6)
 
 /* Delivery modes (ICR bits 10:8, unshifted) and shorthands (ICR bits 19:18). */
 #define VLAPIC_DM_FIXED      0

@@ -1,4 +1,5 @@
 /* Guest ACPI PM timer: TSC ticks scaled to 3.579545 MHz.  See pmtimer.h. */
+#include <arch/calib.h>
 #include <arch/tsc.h>
 #include "pmtimer.h"
 
@@ -15,8 +16,6 @@ uint32_t vpmtimer_read(const struct vpmtimer *pm, uint64_t now_tsc)
 
 	if ((int64_t)ticks < 0)
 		return 0;
-	/* 2^64 TSC ticks times the PM rate stays below 2^86: no overflow, no rounding drift. */
-	unsigned __int128 count = (unsigned __int128)ticks * PMTMR_HZ / pm->tsc_hz;
-
-	return (uint32_t)count & pm->mask;
+	/* Scaled from the start each time (128-bit product inside): no rounding drift. */
+	return (uint32_t)calib_hz(ticks, pm->tsc_hz, PMTMR_HZ) & pm->mask;
 }

@@ -19,9 +19,20 @@
 #define APIC_ID          0x020
 #define APIC_VER         0x030
 #define APIC_TPR         0x080
+#define APIC_APR         0x090
+#define APIC_PPR         0x0a0
 #define APIC_EOI         0x0b0
+#define APIC_RRD         0x0c0
+#define APIC_LDR         0x0d0
+#define APIC_DFR         0x0e0
 #define APIC_SVR         0x0f0
+#define APIC_ISR         0x100      /* eight registers, 0x10 apart, vectors 32n..32n+31 */
+#define APIC_TMR         0x180
+#define APIC_IRR         0x200
 #define APIC_ESR         0x280
+#define APIC_ESR_SEND_ILLEGAL (1u << 5)
+#define APIC_ESR_RECV_ILLEGAL (1u << 6)
+#define APIC_LVT_CMCI    0x2f0
 #define APIC_ICR_LO      0x300
 #define APIC_ICR_HI      0x310      /* xAPIC only: x2APIC has one 64-bit ICR */
 #define APIC_LVT_TIMER   0x320
@@ -33,6 +44,7 @@
 #define APIC_TIMER_INIT  0x380
 #define APIC_TIMER_CUR   0x390
 #define APIC_TIMER_DIV   0x3e0
+#define APIC_SELF_IPI    0x3f0      /* x2APIC only */
 
 #define APIC_SVR_ENABLE   (1u << 8)
 #define APIC_LVT_MASKED   (1u << 16)
