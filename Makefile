@@ -50,7 +50,7 @@ $(BUILD)/core/%.S.o: %.S $(BUILD)/core/asm_offsets.h
 # Struct offsets for entry.S come from the compiler, never by hand.
 $(BUILD)/core/asm_offsets.h: arch/x86_64/asm_offsets.c $(NEWLIB)/.stamp
 	@mkdir -p $(@D)
-	gcc $(CORE_CFLAGS) -S $< -o $(BUILD)/core/asm_offsets.s
+	gcc $(CORE_CFLAGS) -MT $@ -MF $(BUILD)/core/asm_offsets.d -S $< -o $(BUILD)/core/asm_offsets.s
 	sed -n 's/.*->\([A-Za-z0-9_]*\) \([0-9-]*\).*/#define \1 \2/p' \
 		$(BUILD)/core/asm_offsets.s > $@
 
@@ -104,11 +104,13 @@ $(NEWLIB)/.stamp: tools/build-newlib.sh
 # the ESP and the TFTP directory next to plinth.cfg.
 GUEST_ELFS :=
 include tests/guests/guests.mk
+include tests/guests/linux/linux.mk
 # A deliberately broken image for the error-path tests: hello.elf cut short.
 $(BUILD)/guests/truncated.elf: $(BUILD)/guests/hello.elf
 	head -c 1500 $< > $@
 GUEST_ELFS += $(BUILD)/guests/truncated.elf
-BOOTFILES := tests/guests/plinth.cfg $(GUEST_ELFS)
+# The Linux demo guest (linux.mk) rides along as vmlinuz and initrd.img.
+BOOTFILES := tests/guests/plinth.cfg $(GUEST_ELFS) $(LINUX_FILES)
 $(BUILD)/esp/EFI/BOOT/BOOTX64.EFI: $(BUILD)/plinth.efi $(BOOTFILES)
 	rm -rf $(BUILD)/esp && mkdir -p $(@D)
 	cp $< $@
@@ -172,7 +174,7 @@ bench: all
 
 clean:
 	rm -rf $(BUILD)/core $(BUILD)/boot $(BUILD)/unit $(BUILD)/guests $(BUILD)/esp $(BUILD)/tftp \
-		$(BUILD)/*.efi $(BUILD)/*.elf $(BUILD)/*.so $(BUILD)/*.img
+		$(BUILD)/linux $(BUILD)/*.efi $(BUILD)/*.elf $(BUILD)/*.so $(BUILD)/*.img
 
 distclean:
 	rm -rf $(BUILD)
@@ -182,4 +184,4 @@ help:
 
 FORCE:
 
--include $(CORE_OBJ:.o=.d) $(BOOT_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(BOOT_OBJ:.o=.d) $(BUILD)/core/asm_offsets.d

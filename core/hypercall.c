@@ -29,18 +29,49 @@ int64_t hc_check_range(uint64_t ram_size, uint64_t gpa, uint64_t len, uint64_t m
 }
 
 
-static enum hc_result hc_version(struct vcpu *v, int64_t *ret)
+/*
+ * The calls whose result depends on nothing but the vCPU: true and the
+ * result, or false for any other call.  One source for both hc_const() and
+ * the VMRUN stub's table (hypercall_fill_answers), so the two never differ.
+ */
+static bool hc_constant(struct vcpu *v, uint64_t nr, int64_t *val)
 {
-	(void)v;
-	*ret = PL_ABI_VERSION;
+	switch (nr) {
+	case PL_HC_VERSION:
+		*val = PL_ABI_VERSION;
+		return true;
+	case PL_HC_FEATURES:
+		*val = PL_FEAT_CONSOLE | PL_FEAT_TIME | PL_FEAT_MEM_FILL | PL_FEAT_POWER;
+		return true;
+	case PL_HC_TIME:
+		*val = (int64_t)vcpu_tsc_hz(v);         /* fixed once the TSC is calibrated */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* VERSION, FEATURES and TIME when the stub left them to C (request pending, CPL 3...). */
+static enum hc_result hc_const(struct vcpu *v, int64_t *ret)
+{
+	if (!hc_constant(v, vcpu_arch_rax(&v->arch), ret))
+		*ret = -PL_ENOSYS;
 	return HC_DONE;
 }
 
-static enum hc_result hc_features(struct vcpu *v, int64_t *ret)
+void hypercall_fill_answers(struct vcpu *v)
 {
-	(void)v;
-	*ret = PL_FEAT_CONSOLE | PL_FEAT_TIME | PL_FEAT_MEM_FILL | PL_FEAT_POWER;
-	return HC_DONE;
+	struct hc_answers *a = &v->hc_answers;
+	int64_t val;
+
+	a->mask = 0;
+	for (uint64_t nr = 0; nr < PL_HC_COUNT; nr++) {
+		a->value[nr] = 0;
+		if (hc_constant(v, nr, &val)) {
+			a->value[nr] = (uint64_t)val;
+			a->mask |= 1ull << nr;
+		}
+	}
 }
 
 static enum hc_result hc_console_write(struct vcpu *v, int64_t *ret)
@@ -73,12 +104,6 @@ static enum hc_result hc_console_read(struct vcpu *v, int64_t *ret)
 			break;
 	}
 	*ret = (int64_t)done;
-	return HC_DONE;
-}
-
-static enum hc_result hc_time(struct vcpu *v, int64_t *ret)
-{
-	*ret = (int64_t)vcpu_tsc_hz(v);
 	return HC_DONE;
 }
 
@@ -146,11 +171,11 @@ static enum hc_result hc_mem_fill(struct vcpu *v, int64_t *ret)
 }
 
 static const hc_fn hc_table[PL_HC_COUNT] = {
-	[PL_HC_VERSION]       = hc_version,
-	[PL_HC_FEATURES]      = hc_features,
+	[PL_HC_VERSION]       = hc_const,
+	[PL_HC_FEATURES]      = hc_const,
 	[PL_HC_CONSOLE_WRITE] = hc_console_write,
 	[PL_HC_CONSOLE_READ]  = hc_console_read,
-	[PL_HC_TIME]          = hc_time,
+	[PL_HC_TIME]          = hc_const,
 	[PL_HC_YIELD]         = hc_yield,
 	[PL_HC_SHUTDOWN]      = hc_shutdown,
 	[PL_HC_REBOOT]        = hc_reboot,

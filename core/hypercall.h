@@ -22,6 +22,24 @@ enum hc_result {
 #define HC_FILL_STEP (64u * 1024)
 
 enum hc_result hypercall_dispatch(struct vcpu *v);
+
+/*
+ * The calls whose result is a constant of the vCPU (VERSION, FEATURES and
+ * TIME in v1): value[nr] is call nr's result if bit nr of mask is set.  The
+ * VMRUN stub (svm_vmrun in arch/x86_64/entry.S) answers these calls from the
+ * table without leaving the guest's register state; hypercall_dispatch
+ * answers them from the same function that fills it, so both give the same
+ * result.  Filled when the vCPU is reset (hypercall_fill_answers).
+ */
+_Static_assert(PL_HC_COUNT <= 64, "one mask bit per call number");
+struct hc_answers {
+	uint64_t mask;
+	uint64_t value[PL_HC_COUNT];
+};
+
+/* Fill v->hc_answers: the constant calls, each answered at CPL 0. */
+void hypercall_fill_answers(struct vcpu *v);
+
 /* Calls short enough to run with IRQs disabled (no blocking, bounded work). */
 #define HC_FAST ((1u << PL_HC_VERSION) | (1u << PL_HC_FEATURES) | (1u << PL_HC_TIME) | \
 		 (1u << PL_HC_CONSOLE_WRITE) | (1u << PL_HC_CONSOLE_READ))

@@ -25,6 +25,10 @@ uint64_t sched_guest_cpus(void);
 void sched_enqueue(struct vcpu *v);
 /* HLT from the vCPU's own exit handler: sleep until sched_wake(). */
 void sched_block(struct vcpu *v);
+/* The same, and a wake-up at host TSC `when` (UINT64_MAX: none; already due: no sleep). */
+void sched_block_until(struct vcpu *v, uint64_t when);
+/* The running vCPU's devices need it at host TSC `when` (UINT64_MAX: never); IRQs disabled. */
+void sched_set_deadline(uint64_t when);
 /* An event for v: a BLOCKED vCPU becomes RUNNABLE.  Any CPU. */
 void sched_wake(struct vcpu *v);
 /* From v's exit handler: let the other vCPUs of this pCPU run. */

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <arch/vcpu_arch.h>
+#include "hypercall.h"
 
 struct vm;
 
@@ -48,6 +49,8 @@ struct vcpu {
 	volatile bool in_guest;             /* between the final check and the exit */
 	volatile bool on_cpu;               /* its pCPU is handling it (guest mode or exit) */
 	struct vcpu *rq_next;               /* run queue link (owned by the pCPU) */
+	struct vcpu *sleep_next;            /* halted with a wake-up time (pCPU's lock) */
+	uint64_t wake_tsc;                  /* that time, or UINT64_MAX */
 
 	uint64_t exits;
 	uint64_t exit_count[VCPU_EXIT_STATS];
@@ -55,6 +58,13 @@ struct vcpu {
 	uint64_t hc_restarts;
 
 	struct vcpu_arch arch;
+
+	/*
+	 * Added at the end: the results of the constant calls, which the VMRUN
+	 * stub answers without leaving the guest's register state (filled at
+	 * reset by hypercall_fill_answers; read by arch/x86_64/entry.S).
+	 */
+	struct hc_answers hc_answers;
 };
 
 /* Set request bits; if the vCPU is in guest mode on another pCPU, IPI it. */

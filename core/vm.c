@@ -4,6 +4,7 @@
  * a restart, under vm->lock, and the console CPU finishes restarts in
  * vm_poll().
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,64 @@ static int vm_file_check(const char *what, const char *name, char *err, size_t e
 	return -1;
 }
 
+/* The boot area and the vCPUs' start states for what a loader put in RAM. */
+static int vm_load_finish(struct vm *vm, const struct load_result *r, char *err, size_t errlen)
+{
+	if (vm_arch_boot_setup(vm, (int)r->kind, r->entry, r->boot_gpa)) {
+		snprintf(err, errlen, "cannot write the boot area");
+		return -1;
+	}
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		v->requests = 0;
+		v->state = VCPU_STOPPED;
+		vcpu_arch_reset(v);
+	}
+	return 0;
+}
+
+/* A Linux VM: bzImage, initrd and cmdline, with the platform's e820 map and ACPI tables. */
+static int vm_load_linux(struct vm *vm, bool wipe, char *err, size_t errlen)
+{
+	const struct vm_params *p = &vm->params;
+	const struct boot_module *k = vm_file(p->kernel), *rd = NULL;
+	struct load_target t = { .ram_size = vm->ram_size, .copy_in = vm_load_copy_in, .arg = vm,
+				 .nvcpus = vm->nvcpus };
+	struct e820_entry map[LOADER_E820_MAX];
+	struct load_result r;
+	struct load_linux l;
+	uint64_t rsdp;
+	char cmdline[CFG_VALUE_MAX + 32];
+
+	if (!k)
+		return vm_file_check("kernel", p->kernel, err, errlen);
+	if (p->initrd[0] && !(rd = vm_file(p->initrd)))
+		return vm_file_check("initrd", p->initrd, err, errlen);
+	if (wipe)
+		vm_copy(vm, 0, NULL, NULL, vm->ram_size);
+	rsdp = vm_arch_pc_setup(vm, err, errlen);
+	if (!rsdp)
+		return -1;
+	/*
+	 * The TSC rate, as a boot parameter Linux reads before it calibrates
+	 * (docs/guests.md): unless the operator gave one, plinth adds it.
+	 */
+	if (strstr(p->cmdline, "tsc_early_khz="))
+		snprintf(cmdline, sizeof(cmdline), "%s", p->cmdline);
+	else
+		snprintf(cmdline, sizeof(cmdline), "%s%stsc_early_khz=%" PRIu64, p->cmdline,
+			 p->cmdline[0] ? " " : "", tsc_hz() / 1000);
+	l = (struct load_linux){
+		.kernel = phys_to_virt(k->phys), .kernel_size = k->size,
+		.initrd = rd ? phys_to_virt(rd->phys) : NULL, .initrd_size = rd ? rd->size : 0,
+		.cmdline = cmdline, .map = map,
+		.nmap = vm_arch_e820(vm, map, LOADER_E820_MAX), .rsdp = rsdp,
+	};
+	if (loader_linux(&t, &l, &r, err, errlen))
+		return -1;
+	return vm_load_finish(vm, &r, err, errlen);
+}
+
 /*
  * RAM contents from the image, boot data and vCPU start states.  wipe: RAM
  * held a previous run (a new VM's chunks come zeroed from the allocator).
@@ -112,6 +171,8 @@ static int vm_load(struct vm *vm, bool wipe, char *err, size_t errlen)
 	struct load_result r;
 	int kind, rc;
 
+	if (p->kernel[0])
+		return vm_load_linux(vm, wipe, err, errlen);
 	if (!img)
 		return vm_file_check("image", p->image, err, errlen);
 	for (unsigned i = 0; i < p->nmodules; i++) {
@@ -133,17 +194,7 @@ static int vm_load(struct vm *vm, bool wipe, char *err, size_t errlen)
 				      mods, p->nmodules, &r, err, errlen);
 	if (rc)
 		return -1;
-	if (vm_arch_boot_setup(vm, (int)r.kind, r.entry, r.boot_gpa)) {
-		snprintf(err, errlen, "cannot write the boot area");
-		return -1;
-	}
-	for (uint32_t i = 0; i < vm->nvcpus; i++) {
-		struct vcpu *v = vm->vcpus[i];
-		v->requests = 0;
-		v->state = VCPU_STOPPED;
-		vcpu_arch_reset(v);
-	}
-	return 0;
+	return vm_load_finish(vm, &r, err, errlen);
 }
 
 /* ---------------------------------------------------------------- create / destroy */
@@ -207,6 +258,7 @@ static int vm_alloc(struct vm *vm, char *err, size_t errlen)
 		vm->vcpus[vm->nvcpus++] = v;
 		v->vm = vm;
 		v->id = i;
+		v->wake_tsc = UINT64_MAX;
 		v->affinity = mask;
 		v->pcpu = vm_pick_cpu(mask, i, !p->cpus);
 		if (vcpu_arch_init(v))
@@ -236,7 +288,8 @@ struct vm *vm_create(const struct vm_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "too many VMs (%d)", VM_MAX);
 		return NULL;
 	}
-	if (vm_file_check("image", p->image, err, errlen))
+	if (p->kernel[0] ? vm_file_check("kernel", p->kernel, err, errlen)
+			 : vm_file_check("image", p->image, err, errlen))
 		return NULL;
 	vm = calloc(1, sizeof(*vm));
 	if (!vm) {
@@ -254,8 +307,8 @@ struct vm *vm_create(const struct vm_params *p, char *err, size_t errlen)
 	}
 	vm->state = VM_CREATED;
 	vms[slot] = vm;
-	log_info("vm %s: created, %lu MiB, %u vcpu(s), image %s", vm->name, vm->ram_size >> 20,
-		 vm->nvcpus, p->image);
+	log_info("vm %s: created, %lu MiB, %u vcpu(s), %s %s", vm->name, vm->ram_size >> 20,
+		 vm->nvcpus, p->kernel[0] ? "kernel" : "image", p->kernel[0] ? p->kernel : p->image);
 	return vm;
 }
 
@@ -298,11 +351,16 @@ static void vm_stop_vcpus(struct vm *vm)
 
 static void vm_start_vcpus(struct vm *vm)
 {
-	/* A Multiboot kernel starts on its first vCPU only. */
+	/*
+	 * A Multiboot kernel starts on its first vCPU only; so does Linux,
+	 * whose other vCPUs wait (BLOCKED) for the INIT-SIPI that starts them.
+	 */
 	uint32_t n = vm->arch.boot_kind == LOAD_ELF64 ? vm->nvcpus : 1;
 
 	vm->state = VM_RUNNING;
 	vm->start_tsc = rdtsc();
+	for (uint32_t i = n; i < vm->nvcpus && vm->arch.boot_kind == LOAD_LINUX; i++)
+		vm->vcpus[i]->state = VCPU_BLOCKED;
 	for (uint32_t i = 0; i < n; i++) {
 		vm->vcpus[i]->state = VCPU_RUNNABLE;
 		sched_enqueue(vm->vcpus[i]);
@@ -463,7 +521,9 @@ void vm_console_out(struct vm *vm, const void *buf, size_t len)
 void vm_console_in(struct vm *vm, const void *buf, size_t len)
 {
 	ring_put(&vm->in, buf, len);
-	if (vm->nvcpus)
+	if (vm->console_uart)
+		vm_arch_console_input(vm);
+	else if (vm->nvcpus)
 		sched_wake(vm->vcpus[0]);
 }
 

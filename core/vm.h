@@ -47,10 +47,15 @@ static inline uint64_t vm_chunk_span(uint64_t gpa, uint64_t len)
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED, VM_CRASHED };
 
+/* What happens when a guest crashes (triple fault, bad exit, NPF outside RAM). */
+enum vm_on_crash { VM_ON_CRASH_STOP, VM_ON_CRASH_RESTART };
+
 /* What a VM is made from: a [vm NAME] section or `vm create NAME key=value...`. */
 struct vm_params {
 	char name[VM_NAME_MAX];
 	char image[CFG_VALUE_MAX];          /* a file the loader brought in */
+	char kernel[CFG_VALUE_MAX];         /* a Linux bzImage, instead of image */
+	char initrd[CFG_VALUE_MAX];         /* its initramfs; needs kernel */
 	char cmdline[CFG_VALUE_MAX];
 	char modules[VM_MODULES_MAX][CFG_VALUE_MAX];   /* "FILE [args]" */
 	unsigned nmodules;
@@ -58,13 +63,15 @@ struct vm_params {
 	uint32_t vcpus;
 	uint64_t cpus;                      /* pCPU mask; 0 = spread over the guest pCPUs */
 	bool autostart;
+	uint8_t on_crash;                   /* enum vm_on_crash */
 };
 
 /*
- * Defaults, then one key at a time (image, mem, vcpus, cpus, cmdline,
- * module, autostart).  vm_params_set returns 0, or -1 with err set; it
- * never changes p on error.  vm_params_check validates the whole set
- * (image given, name valid, cpus inside the machine's `ncpus`).
+ * Defaults, then one key at a time (image, kernel, initrd, cmdline, module,
+ * mem, vcpus, cpus, autostart, on_crash).  vm_params_set returns 0, or -1
+ * with err set; it never changes p on error.  vm_params_check validates the
+ * whole set (one of image and kernel, initrd and modules only where they
+ * belong, name valid, cpus inside the machine's `ncpus`).
  */
 void vm_params_init(struct vm_params *p, const char *name);
 int vm_params_set(struct vm_params *p, const char *key, const char *value,
@@ -90,6 +97,7 @@ struct vm {
 	struct ring out;                    /* guest console output, kept while detached */
 	struct ring in;                     /* operator input for the guest */
 	volatile bool attached;
+	bool console_uart;                  /* input goes to an emulated UART (arch), not hypercalls */
 	volatile bool restart_pending;      /* the guest asked for a reset */
 	uint64_t restarts;
 	spinlock_t lock;                    /* state/exit_status/reason against vCPU contexts */

@@ -239,7 +239,15 @@ static int vm_cmd_info(int argc, char **argv)
 	vm_cmd_fmt_cpus(buf, sizeof(buf), p->cpus);
 	printf("  cpus           %s\n", buf);
 	vm_cmd_info_vcpus(vm);
-	printf("  image          %s\n", p->image);
+	if (p->kernel[0]) {
+		printf("  kernel         %s\n", p->kernel);
+		printf("  initrd         %s\n", p->initrd[0] ? p->initrd : "(none)");
+	} else {
+		printf("  image          %s\n", p->image);
+	}
+	printf("  on_crash       %s\n", p->on_crash == VM_ON_CRASH_RESTART ? "restart" : "stop");
+	if (vm->start_tsc)
+		printf("  started at tsc %" PRIu64 "\n", vm->start_tsc);
 	printf("  cmdline        %s\n", p->cmdline[0] ? p->cmdline : "(empty)");
 	for (unsigned i = 0; i < p->nmodules && i < VM_MODULES_MAX; i++)
 		printf("  module         %s\n", p->modules[i]);

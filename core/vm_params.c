@@ -139,6 +139,17 @@ static int vm_set_string(char *dst, const char *key, const char *value, bool emp
 	return 0;
 }
 
+static int vm_set_on_crash(struct vm_params *p, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "stop") == 0)
+		p->on_crash = VM_ON_CRASH_STOP;
+	else if (strcmp(value, "restart") == 0)
+		p->on_crash = VM_ON_CRASH_RESTART;
+	else
+		return vm_err(err, errlen, "on_crash", "is not stop or restart", value);
+	return 0;
+}
+
 int vm_params_set(struct vm_params *p, const char *key, const char *value,
 		  char *err, size_t errlen)
 {
@@ -150,6 +161,10 @@ int vm_params_set(struct vm_params *p, const char *key, const char *value,
 		return vm_errf(err, errlen, "missing key or value");
 	if (strcmp(key, "image") == 0)
 		return vm_set_string(p->image, key, value, false, err, errlen);
+	if (strcmp(key, "kernel") == 0)
+		return vm_set_string(p->kernel, key, value, false, err, errlen);
+	if (strcmp(key, "initrd") == 0)
+		return vm_set_string(p->initrd, key, value, false, err, errlen);
 	if (strcmp(key, "cmdline") == 0)
 		return vm_set_string(p->cmdline, key, value, true, err, errlen);
 	if (strcmp(key, "module") == 0) {
@@ -181,8 +196,10 @@ int vm_params_set(struct vm_params *p, const char *key, const char *value,
 		p->autostart = b;
 		return 0;
 	}
-	return vm_errf(err, errlen, "unknown key '%.*s' (image, mem, vcpus, cpus, cmdline, "
-			"module, autostart)", CFG_KEY_MAX, key);
+	if (strcmp(key, "on_crash") == 0)
+		return vm_set_on_crash(p, value, err, errlen);
+	return vm_errf(err, errlen, "unknown key '%.*s' (image, kernel, initrd, cmdline, module, "
+			"mem, vcpus, cpus, autostart, on_crash)", CFG_KEY_MAX, key);
 }
 
 static bool vm_name_char(char c)
@@ -211,12 +228,39 @@ static int vm_check_name(const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+/* A string field of a set built by hand may lack its terminator. */
+static int vm_check_strings(const struct vm_params *p, char *err, size_t errlen)
+{
+	const struct { const char *key, *value; } f[] = {
+		{ "image", p->image }, { "kernel", p->kernel }, { "initrd", p->initrd },
+		{ "cmdline", p->cmdline },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (!memchr(f[i].value, '\0', CFG_VALUE_MAX))
+			return vm_errf(err, errlen, "%s: longer than %u characters", f[i].key,
+					CFG_VALUE_MAX - 1);
+	return 0;
+}
+
 int vm_params_check(const struct vm_params *p, uint32_t ncpus, char *err, size_t errlen)
 {
 	if (vm_check_name(p->name, err, errlen) != 0)
 		return -1;
-	if (!memchr(p->image, '\0', sizeof(p->image)) || p->image[0] == '\0')
-		return vm_errf(err, errlen, "image: not given (image=FILE)");
+	if (vm_check_strings(p, err, errlen) != 0)
+		return -1;
+	if (!p->image[0] && !p->kernel[0])
+		return vm_errf(err, errlen, "image: not given (image=FILE or kernel=FILE)");
+	if (p->image[0] && p->kernel[0])
+		return vm_errf(err, errlen, "kernel: a VM has image= or kernel=, not both");
+	if (p->initrd[0] && !p->kernel[0])
+		return vm_errf(err, errlen, "initrd: needs kernel= (it is the Linux kernel's "
+				"initramfs)");
+	if (p->nmodules && p->kernel[0])
+		return vm_errf(err, errlen, "module: only for a Multiboot image=, not with kernel=");
+	if (p->on_crash != VM_ON_CRASH_STOP && p->on_crash != VM_ON_CRASH_RESTART)
+		return vm_errf(err, errlen, "on_crash: %u is not stop (0) or restart (1)",
+				p->on_crash);
 	if (p->vcpus == 0 || p->vcpus > VM_VCPUS_MAX)
 		return vm_errf(err, errlen, "vcpus: %u is not from 1 to %u", p->vcpus, VM_VCPUS_MAX);
 	if (p->mem % VM_MEM_ALIGN || p->mem < VM_MEM_MIN || p->mem > VM_MEM_MAX)

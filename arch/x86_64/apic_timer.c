@@ -140,6 +140,24 @@ void apic_timer_oneshot_us(uint64_t us)
 	apic_write(APIC_TIMER_INIT, (uint32_t)ticks);
 }
 
+void apic_timer_oneshot_tsc(uint64_t ticks)
+{
+	uint64_t hz = timer_hz / APIC_TIMER_DIVISOR, thz = tsc_hz(), n;
+
+	if (hz == 0 || thz == 0)
+		return;
+	if (ticks > 0xffffffffu)
+		ticks = 0xffffffffu;        /* the caller re-arms when this one fires */
+	n = (ticks * hz + thz - 1) / thz;   /* rounded up: never before the deadline */
+	if (n == 0)
+		n = 1;
+	if (n > 0xffffffffu)
+		n = 0xffffffffu;
+	apic_write(APIC_TIMER_DIV, APIC_TIMER_DIV16);
+	apic_write(APIC_LVT_TIMER, VEC_TIMER);
+	apic_write(APIC_TIMER_INIT, (uint32_t)n);
+}
+
 void apic_timer_stop(void)
 {
 	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | VEC_TIMER);

@@ -4,8 +4,26 @@
 #include <arch/smp.h>
 #include <arch/traps.h>
 #include <arch/vcpu_arch.h>
+#include "vcpu.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %c0\"" : : "i"(val))
+
+/*
+ * A struct vcpu field relative to its guest GPR block, the pointer svm_vmrun
+ * holds (it may be negative).
+ */
+#define GV(field) ((long)offsetof(struct vcpu, field) - (long)offsetof(struct vcpu, arch.gprs))
+#define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
+
+/* The widths svm_vmrun's compare and increment instructions assume. */
+_Static_assert(FIELD_SIZE(struct vcpu, requests) == 4, "cmpl on requests");
+_Static_assert(FIELD_SIZE(struct vcpu, exits) == 8, "incq on exits");
+_Static_assert(FIELD_SIZE(struct vcpu, exit_count[0]) == 8, "incq on exit_count");
+_Static_assert(FIELD_SIZE(struct vcpu, hypercalls) == 8, "incq on hypercalls");
+_Static_assert(FIELD_SIZE(struct vcpu, arch.pending_irqs) == 32, "four pending words");
+_Static_assert(FIELD_SIZE(struct vcpu, hc_answers.mask) == 8, "bt on the answer mask");
+_Static_assert(FIELD_SIZE(struct vmcb, save.cpl) == 1, "cmpb on cpl");
+_Static_assert(EVT_VALID < 1ull << 32, "testl on exitintinfo's valid bit");
 
 void asm_offsets(void);
 void asm_offsets(void)
@@ -34,4 +52,24 @@ void asm_offsets(void)
 	DEFINE(G_R13, offsetof(struct guest_gprs, r13));
 	DEFINE(G_R14, offsetof(struct guest_gprs, r14));
 	DEFINE(G_R15, offsetof(struct guest_gprs, r15));
+	/* svm_vmrun's hypercall answers: struct vcpu relative to &v->arch.gprs, the VMCB. */
+	DEFINE(GV_VMCB, GV(arch.vmcb));
+	DEFINE(GV_VMCB_PA, GV(arch.vmcb_pa));
+	DEFINE(GV_NEED_RESCHED, GV(arch.need_resched));
+	DEFINE(GV_PENDING_IRQS, GV(arch.pending_irqs));
+	DEFINE(GV_REQUESTS, GV(requests));
+	DEFINE(GV_EXITS, GV(exits));
+	DEFINE(GV_EXITS_HC, GV(exit_count[EXIT_STAT_HYPERCALL]));
+	DEFINE(GV_HYPERCALLS, GV(hypercalls));
+	DEFINE(GV_HC_MASK, GV(hc_answers.mask));
+	DEFINE(GV_HC_VALUE, GV(hc_answers.value));
+	DEFINE(HC_ANSWERS, PL_HC_COUNT);
+	DEFINE(VMCB_INT_STATE, offsetof(struct vmcb, ctl.int_state));
+	DEFINE(VMCB_EXITCODE, offsetof(struct vmcb, ctl.exitcode));
+	DEFINE(VMCB_EXITINTINFO, offsetof(struct vmcb, ctl.exitintinfo));
+	DEFINE(VMCB_CPL, offsetof(struct vmcb, save.cpl));
+	DEFINE(VMCB_RIP, offsetof(struct vmcb, save.rip));
+	DEFINE(VMCB_RAX, offsetof(struct vmcb, save.rax));
+	DEFINE(VMCB_EXIT_VMMCALL, VMEXIT_VMMCALL);
+	DEFINE(VMCB_EVT_VALID_BIT, __builtin_ctzll(EVT_VALID));
 }

@@ -140,30 +140,113 @@ trap_common:
 .endm
 
 /*
- * svm_vmrun(%rdi = struct guest_gprs *g, %rsi = VMCB, %rdx = host VMCB)
- * Called with IF=0 after the last request check; returns with IF=0 and
- * GIF=1, the exit state in the VMCB and *g.  It keeps only RBP and RSP: the
- * caller (svm_enter_guest in svm/svm.c) declares every other GPR clobbered,
- * so the C code saves its callee-saved registers once, not on every entry.
+ * svm_vmrun(%rdi = struct guest_gprs *g, %rsi = host VMCB physical address)
+ *
+ * g is &v->arch.gprs of a struct vcpu (core/vcpu.h); the other fields of the
+ * vCPU are reached relative to it (GV_* in asm_offsets.h).  Called with IF=0
+ * after the entry loop's request check, with v->arch.need_resched pointing at
+ * this pCPU's flag; returns with IF=0 and GIF=1, the exit state in the VMCB
+ * and *g.  It keeps only RBP and RSP: the caller (svm_enter_guest in
+ * svm/svm.c) declares every other GPR clobbered, so the C code saves its
+ * callee-saved registers once, not on every entry.
+ *
+ * Hypercall answers.  A VMMCALL at CPL 0 whose call number has a bit in
+ * v->hc_answers.mask (VERSION, FEATURES and TIME: constants of the vCPU) is
+ * answered right here, before the guest GPRs are saved and with no
+ * VMSAVE/VMLOAD: the guest's FS/GS/TR/LDTR/KernelGSBase/syscall MSRs are
+ * still loaded in the CPU, and the next VMRUN leaves them as they are.  The
+ * stub writes value[nr] to the VMCB's RAX, steps RIP over VMMCALL (3 bytes,
+ * ending an interrupt shadow), counts the exit as the C path would (exits,
+ * exit_count[EXIT_STAT_HYPERCALL], hypercalls) and re-enters the guest.  It
+ * borrows the guest's RDI and RSI, pushed on the host stack and popped back
+ * before that VMRUN.  Anything else takes the full exit: VMSAVE, guest GPRs
+ * to *g, host VMLOAD, back to C, where svm_exit_fast() and the C loop's
+ * check run as before (a constant call left to C gets the same value from
+ * hypercall_dispatch, which fills the table).
+ *
+ * Invariant 1 (DESIGN.md) holds for the stub's VMRUN as for the C loop's:
+ * v->requests and *need_resched are read from memory with GIF=0 (no
+ * interrupt, NMI or IPI can be taken), after the exit and before the next
+ * VMRUN, every time, and any bit set sends the exit to C.  A request set by
+ * another CPU after that read is still seen in time: v->in_guest stays true
+ * from the C loop's check through every stub round trip (only C clears it,
+ * after svm_vmrun returns), so vcpu_request() sees it and sends this pCPU an
+ * IPI.  With GIF=0 the IPI stays pending, and the VMRUN sets GIF=1 with the
+ * INTR intercept on, so it forces a #VMEXIT(INTR) at once; that exit takes
+ * the full path.  need_resched is set only by this pCPU's own timer and
+ * yield handlers, which run in C after a full exit, never during the stub.
+ * The stub also leaves to C whenever an interrupt is pending in
+ * v->arch.pending_irqs: injection (and the interrupt window) is the C
+ * loop's job, and a guest that only makes constant calls must still get it.
+ * Any other source of events that the C loop injects before VMRUN must be
+ * covered the same way (or be left with a VINTR window open, which exits).
  */
+
+/* svm_vmrun's stack once the guest's RDI is pushed after an exit. */
+#define VR_G     8          /* g */
+
 	.text
 	.globl svm_vmrun
 svm_vmrun:
 	push %rbp
-	push %rdx                   /* host VMCB, for VMLOAD after the exit */
-	push %rdi                   /* the GPR block, for SAVE_GUEST_GPR */
-	mov %rsi, %rax
+	push %rsi                   /* host VMCB, for VMLOAD after the exit */
+	push %rdi                   /* the GPR block: g */
+	mov GV_VMCB_PA(%rdi), %rax
 	/* GIF=0 holds every interrupt and NMI from here to STGI... */
 	clgi
 	/* ...so IF=1 is safe, and with V_INTR_MASKING a physical IRQ now exits the guest. */
 	sti
 	vmload %rax
 	LOAD_GUEST_GPR %rdi
+.Lvmrun:
 	vmrun %rax
-	/* #VMEXIT: host RSP, RAX (= the guest VMCB) and GIF=0 are back. */
-	vmsave %rax
+	/* #VMEXIT: host RSP, RAX (= the guest VMCB) and GIF=0 are back; the rest is the guest's. */
 	push %rdi
-	mov 8(%rsp), %rdi
+	mov VR_G(%rsp), %rdi
+	mov GV_VMCB(%rdi), %rax     /* the VMCB's virtual address */
+	cmpq $VMCB_EXIT_VMMCALL, VMCB_EXITCODE(%rax)
+	jne .Lexit_full
+	/* An exit in the middle of an event delivery needs the C path's requeue. */
+	testl $(1 << VMCB_EVT_VALID_BIT), VMCB_EXITINTINFO(%rax)
+	jnz .Lexit_full
+	cmpb $0, VMCB_CPL(%rax)     /* CPL 3 gets -PL_EPERM from C */
+	jne .Lexit_full
+	mov VMCB_RAX(%rax), %rax    /* the call number, all 64 bits */
+	cmpq $HC_ANSWERS, %rax
+	jae .Lexit_full
+	bt %rax, GV_HC_MASK(%rdi)
+	jnc .Lexit_full
+	push %rsi
+	mov GV_HC_VALUE(%rdi,%rax,8), %rsi
+	/* An interrupt waits for injection: the C loop delivers it. */
+	mov GV_PENDING_IRQS(%rdi), %rax
+	or GV_PENDING_IRQS+8(%rdi), %rax
+	or GV_PENDING_IRQS+16(%rdi), %rax
+	or GV_PENDING_IRQS+24(%rdi), %rax
+	jnz .Lexit_rsi
+	/* Invariant 1: requests and resched, from memory, with GIF=0 (see above). */
+	cmpl $0, GV_REQUESTS(%rdi)
+	jne .Lexit_rsi
+	mov GV_NEED_RESCHED(%rdi), %rax
+	cmpb $0, (%rax)
+	jne .Lexit_rsi
+	/* Answer: RAX, RIP past 0f 01 d9, no interrupt shadow; count it for `vm info`. */
+	incq GV_EXITS(%rdi)
+	incq GV_EXITS_HC(%rdi)
+	incq GV_HYPERCALLS(%rdi)
+	mov GV_VMCB(%rdi), %rax
+	mov %rsi, VMCB_RAX(%rax)
+	addq $3, VMCB_RIP(%rax)
+	andq $~1, VMCB_INT_STATE(%rax)
+	mov GV_VMCB_PA(%rdi), %rax
+	pop %rsi
+	pop %rdi
+	jmp .Lvmrun
+.Lexit_rsi:
+	pop %rsi
+.Lexit_full:
+	mov GV_VMCB_PA(%rdi), %rax
+	vmsave %rax
 	SAVE_GUEST_GPR %rdi
 	popq G_RDI(%rdi)
 	add $8, %rsp

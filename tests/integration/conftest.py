@@ -16,6 +16,7 @@ Every serial byte goes to build/test-logs/<first test>.log.
 
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -30,6 +31,27 @@ SOURCES = {
     "pxe": Path(os.environ.get("PLINTH_TFTP", BUILD / "tftp")),
 }
 RUN_QEMU = REPO / "tools" / "run-qemu.sh"
+
+
+def _test_esp(src):
+    """The shipped ESP with the Linux demo's autostart turned off: the tests
+    start their own Linux VMs, and a demo booting beside every other test
+    would only slow them down.  PLINTH_ESP given: used as it is."""
+    cfg = src / "EFI" / "BOOT" / "plinth.cfg"
+    if "PLINTH_ESP" in os.environ or not cfg.exists():
+        return src
+    dst = BUILD / "test-esp"
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src, dst)
+    text = cfg.read_text()
+    at = text.find("[vm linux0]")
+    if at >= 0:
+        text = text[:at] + text[at:].replace("autostart = yes", "autostart = no", 1)
+    (dst / "EFI" / "BOOT" / "plinth.cfg").write_text(text)
+    return dst
+
+
+SOURCES["fat"] = _test_esp(SOURCES["fat"])
 LOG_DIR = Path(os.environ.get("PLINTH_TEST_LOGS", BUILD / "test-logs"))
 
 PROMPT = "plinth> "

@@ -292,3 +292,56 @@ def test_one_cpu_machine_refuses_guests_clearly(plinth):
     out = plinth.cmd("vm create x image=hello.elf")
     assert "boot with 2 or more CPUs" in out and "created" not in out, out
     assert "no VMs" in plinth.cmd("vm list")
+
+
+def hcspin_counts(text):
+    return [int(n) for n in re.findall(r"hcspin (\d+) ok", text)]
+
+
+def test_stub_answered_hypercalls_survive_pause_resume_and_kill(plinth):
+    """The VMRUN stub (entry.S) answers VERSION, FEATURES and TIME without
+    saving guest state.  bench.elf in spin mode hammers them with every GPR
+    set to a fresh pattern, checks each result and register, and mixes in a
+    C-path call.  Every pause must get through the stub's loop (invariant 1),
+    a paused vCPU makes no progress, the stub's answers reach `vm info`, and
+    a kill ends it cleanly."""
+    ensure_spinner(plinth, "s2", 2)
+    create(plinth, "hcs", "image=bench.elf cpus=1 cmdline=spin=14")
+    start = hcspin_counts(attach(plinth, "hcs", 2.0))
+    assert start, "hcspin made no progress"
+    c = plinth.child
+    plinth.settle(quiet=0.2)
+    plinth.note("300 pause/resume cycles on hcs")
+    for i in range(300):
+        c.send("vm pause hcs\r")
+        c.expect_exact("vm hcs paused", timeout=15)
+        plinth.expect_prompt()
+        c.send("vm resume hcs\r")
+        c.expect_exact("vm hcs resumed", timeout=15)
+        plinth.expect_prompt()
+    plinth.pump(0.2)
+    plinth.take()
+    # Paused: no exit, no hypercall, and the stub counted what it answered.
+    assert "vm hcs paused" in plinth.cmd("vm pause hcs")
+    before = vm_info(plinth, "hcs")
+    time.sleep(1.5)
+    after = vm_info(plinth, "hcs")
+    for key in ("exits", "hypercalls"):
+        assert info_value(after, key) == info_value(before, key), (key, before, after)
+    out = attach(plinth, "hcs", 0.5)
+    assert "BAD" not in out, out[-1000:]
+    done = max(hcspin_counts(out) or [0])
+    assert done > max(start), out[-1000:]
+    assert int(info_value(after, "hypercalls")) >= done, after
+    m = re.search(r"exit hypercall\s+(\d+)", after)
+    assert m and int(m.group(1)) >= done, after
+    assert "vm hcs resumed" in plinth.cmd("vm resume hcs")
+    out = attach(plinth, "hcs", 2.0)
+    assert "BAD" not in out, out[-1000:]
+    assert max(hcspin_counts(out) or [0]) > done, "no progress after the cycles"
+    assert vm_row(plinth, "hcs")["state"] == "running"
+    assert "vm hcs killed" in plinth.cmd("vm kill hcs")
+    row = vm_row(plinth, "hcs")
+    assert row["state"] == "stopped", row
+    destroy(plinth, "hcs")
+    assert vm_row(plinth, "s2")["state"] == "running"

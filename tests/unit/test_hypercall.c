@@ -302,6 +302,45 @@ static void test_simple_calls(void **state)
 	assert_int_equal(out_calls + exits + reboots, 0);
 }
 
+/*
+ * The VMRUN stub's table (hypercall_fill_answers) holds exactly the calls
+ * whose result is a constant of the vCPU, with the values hypercall_dispatch
+ * gives them; filling it calls nothing with side effects.
+ */
+static void test_stub_answers_match_dispatch(void **state)
+{
+	const struct hc_answers *a = &vcpu.hc_answers;
+	uint64_t n = 0;
+
+	(void)state;
+	memset(&vcpu.hc_answers, 0xa5, sizeof(vcpu.hc_answers));
+	hypercall_fill_answers(&vcpu);
+	assert_int_equal(a->mask, (1ull << PL_HC_VERSION) | (1ull << PL_HC_FEATURES) |
+			 (1ull << PL_HC_TIME));
+	assert_int_equal(a->value[PL_HC_VERSION], PL_ABI_VERSION);
+	assert_int_equal(a->value[PL_HC_FEATURES],
+			 PL_FEAT_CONSOLE | PL_FEAT_TIME | PL_FEAT_MEM_FILL | PL_FEAT_POWER);
+	assert_int_equal(a->value[PL_HC_TIME], TSC_HZ);
+	assert_int_equal(vcpu.hypercalls, 0);
+	assert_int_equal(out_calls + exits + reboots + yields + leave_calls, 0);
+	for (uint64_t nr = 0; nr < PL_HC_COUNT; nr++) {
+		if (!(a->mask >> nr & 1)) {
+			assert_int_equal(a->value[nr], 0);
+			continue;
+		}
+		/* The C path, with arguments that would matter to any other call. */
+		assert_int_equal(call(nr, 0x1000, 64, FILL), HC_DONE);
+		if (rax() != a->value[nr])
+			fail_msg("call %lu: dispatch %#lx, table %#lx", (unsigned long)nr,
+				 (unsigned long)rax(), (unsigned long)a->value[nr]);
+		assert_true(hypercall_is_fast(nr));
+		n++;
+	}
+	assert_int_equal(vcpu.hypercalls, n);
+	ram_unchanged_except(0, 0);
+	assert_int_equal(out_calls + exits + reboots + yields, 0);
+}
+
 /* Guest user code (CPL 3) may not call plinth: every call is refused, even SHUTDOWN. */
 static void test_user_mode_refused(void **state)
 {
@@ -561,6 +600,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_simple_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stub_answers_match_dispatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_mode_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_power, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_console_write, setup, teardown),

@@ -63,6 +63,9 @@ static void test_defaults(void **state)
 	assert_int_equal(p.cpus, 0);
 	assert_false(p.autostart);
 	assert_string_equal(p.image, "");
+	assert_string_equal(p.kernel, "");
+	assert_string_equal(p.initrd, "");
+	assert_int_equal(p.on_crash, VM_ON_CRASH_STOP);
 	assert_string_equal(p.cmdline, "");
 	assert_int_equal(p.nmodules, 0);
 	assert_string_equal(p.modules[0], "");
@@ -108,6 +111,52 @@ static void test_image(void **state)
 	v = repeat('j', CFG_VALUE_MAX);
 	set_fails("image", v, "image: longer than 255 characters");
 	free(v);
+}
+
+static void test_kernel_initrd(void **state)
+{
+	char *v;
+
+	(void)state;
+	fresh();
+	set_ok("kernel", "vmlinuz");
+	assert_string_equal(p.kernel, "vmlinuz");
+	set_ok("initrd", "initrd.img");
+	assert_string_equal(p.initrd, "initrd.img");
+	assert_string_equal(p.image, "");
+	set_fails("kernel", "", "kernel: empty (kernel=FILE)");
+	set_fails("initrd", "", "initrd: empty (initrd=FILE)");
+	assert_string_equal(p.kernel, "vmlinuz");
+	assert_string_equal(p.initrd, "initrd.img");
+
+	v = repeat('k', CFG_VALUE_MAX - 1);
+	set_ok("kernel", v);
+	set_ok("initrd", v);
+	assert_string_equal(p.initrd, v);
+	free(v);
+	v = repeat('k', CFG_VALUE_MAX);
+	set_fails("kernel", v, "kernel: longer than 255 characters");
+	set_fails("initrd", v, "initrd: longer than 255 characters");
+	free(v);
+}
+
+static void test_on_crash(void **state)
+{
+	static const char *const bad[] = { "", "Stop", "RESTART", "reboot", "stop ", "1", "restarts" };
+	char want[VM_ERR_MAX];
+
+	(void)state;
+	fresh();
+	set_ok("on_crash", "restart");
+	assert_int_equal(p.on_crash, VM_ON_CRASH_RESTART);
+	set_ok("on_crash", "stop");
+	assert_int_equal(p.on_crash, VM_ON_CRASH_STOP);
+	set_ok("on_crash", "restart");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(want, sizeof(want), "on_crash: '%s' is not stop or restart", bad[i]);
+		set_fails("on_crash", bad[i], want);
+		assert_int_equal(p.on_crash, VM_ON_CRASH_RESTART);
+	}
 }
 
 static void test_mem(void **state)
@@ -294,9 +343,15 @@ static void test_unknown_and_missing(void **state)
 {
 	(void)state;
 	fresh();
-	set_fails("x", "1", "unknown key 'x' (image, mem, vcpus, cpus, cmdline, module, autostart)");
-	set_fails("Image", "a", "unknown key 'Image' (image, mem, vcpus, cpus, cmdline, module, autostart)");
-	set_fails("", "a", "unknown key '' (image, mem, vcpus, cpus, cmdline, module, autostart)");
+	set_fails("x", "1", "unknown key 'x' (image, kernel, initrd, cmdline, module, mem, vcpus, cpus, autostart, on_crash)");
+	set_fails("Image", "a", "unknown key 'Image' (image, kernel, initrd, cmdline, module, mem, vcpus, cpus, autostart, on_crash)");
+	set_fails("", "a", "unknown key '' (image, kernel, initrd, cmdline, module, mem, vcpus, cpus, autostart, on_crash)");
+	/* The longest key shown still leaves the whole list of keys in VM_ERR_MAX. */
+	char *key = repeat('k', 40);
+	assert_int_equal(vm_params_set(&p, key, "1", err, sizeof(err)), -1);
+	assert_int_equal(strlen(err), 126);
+	assert_string_equal(err + strlen(err) - 9, "on_crash)");
+	free(key);
 	set_fails(NULL, "a", "missing key or value");
 	set_fails("image", NULL, "missing key or value");
 
@@ -326,7 +381,7 @@ static void test_check(void **state)
 	(void)state;
 	fresh();
 	assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), -1);
-	assert_string_equal(err, "image: not given (image=FILE)");
+	assert_string_equal(err, "image: not given (image=FILE or kernel=FILE)");
 
 	set_ok("image", "g.elf");
 	assert_int_equal(vm_params_check(&p, 1, err, sizeof(err)), 0);
@@ -366,7 +421,69 @@ static void test_check(void **state)
 	p.nmodules = 0;
 	memset(p.image, 'i', sizeof(p.image));
 	assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), -1);
-	assert_string_equal(err, "image: not given (image=FILE)");
+	assert_string_equal(err, "image: longer than 255 characters");
+	strcpy(p.image, "g.elf");
+	p.on_crash = 2;
+	assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "on_crash: 2 is not stop (0) or restart (1)");
+	p.on_crash = VM_ON_CRASH_RESTART;
+	assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), 0);
+
+	/* Unterminated strings are refused, not read past, whichever is set. */
+	static const size_t fields[] = {
+		offsetof(struct vm_params, kernel), offsetof(struct vm_params, initrd),
+		offsetof(struct vm_params, cmdline),
+	};
+	static const char *const names[] = { "kernel", "initrd", "cmdline" };
+	for (size_t i = 0; i < 3; i++) {
+		char want[VM_ERR_MAX];
+
+		fresh();
+		set_ok("kernel", "vmlinuz");
+		memset((char *)&p + fields[i], 'x', CFG_VALUE_MAX);
+		assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s: longer than 255 characters", names[i]);
+		assert_string_equal(err, want);
+	}
+}
+
+/* A VM boots an image or a Linux kernel; an initrd goes with the kernel, modules with the image. */
+static void test_check_boot_files(void **state)
+{
+	(void)state;
+	fresh();
+	set_ok("kernel", "vmlinuz");
+	assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), 0);
+	set_ok("initrd", "initrd.img");
+	set_ok("cmdline", "console=ttyS0");
+	assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), 0);
+
+	set_ok("image", "g.elf");
+	assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "kernel: a VM has image= or kernel=, not both");
+
+	fresh();
+	set_ok("image", "g.elf");
+	set_ok("initrd", "initrd.img");
+	assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "initrd: needs kernel= (it is the Linux kernel's initramfs)");
+
+	fresh();
+	set_ok("initrd", "initrd.img");
+	assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "image: not given (image=FILE or kernel=FILE)");
+
+	fresh();
+	set_ok("kernel", "vmlinuz");
+	set_ok("module", "blob.bin");
+	assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "module: only for a Multiboot image=, not with kernel=");
+
+	fresh();
+	set_ok("image", "mb.elf");
+	set_ok("module", "blob.bin");
+	set_ok("on_crash", "restart");
+	assert_int_equal(vm_params_check(&p, 4, err, sizeof(err)), 0);
 }
 
 static void test_names(void **state)
@@ -410,6 +527,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_name_too_long_for_init),
 		cmocka_unit_test(test_image),
+		cmocka_unit_test(test_kernel_initrd),
+		cmocka_unit_test(test_on_crash),
 		cmocka_unit_test(test_mem),
 		cmocka_unit_test(test_vcpus),
 		cmocka_unit_test(test_parse_cpus),
@@ -420,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_and_missing),
 		cmocka_unit_test(test_long_value_in_error),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_check_boot_files),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,8 @@
  * are enabled.
  */
 #include <stdio.h>
+#include <arch/pc.h>
+#include "log.h"
 #include "hypercall.h"
 #include "sched.h"
 #include "vcpu.h"
@@ -62,7 +64,10 @@ static void exit_vmmcall(struct vcpu *v)
 static void exit_hlt(struct vcpu *v)
 {
 	vcpu_arch_skip(&v->arch, 1);                    /* f4 */
-	sched_block(v);
+	if (!v->vm->arch.pc)
+		sched_block(v);
+	else if (!pc_has_event(v))
+		sched_block_until(v, pc_deadline(v));   /* the vlapic timer wakes it too */
 }
 
 static void exit_vintr(struct vcpu *v)
@@ -74,7 +79,16 @@ static void exit_vintr(struct vcpu *v)
 /* No caches to write back in a guest's view that plinth keeps coherent. */
 static void exit_invd(struct vcpu *v) { vcpu_arch_skip(&v->arch, 2); }     /* 0f 08 */
 
-static void exit_shutdown(struct vcpu *v) { svm_crash(v, "triple fault (shutdown)"); }
+static void exit_shutdown(struct vcpu *v)
+{
+	if (v->vm->params.on_crash == VM_ON_CRASH_RESTART) {
+		log_info("vm %s: triple fault at rip %#lx, restarting (on_crash=restart)",
+			 v->vm->name, v->arch.vmcb->save.rip);
+		vm_reboot_from_guest(v->vm);
+		return;
+	}
+	svm_crash(v, "triple fault (shutdown)");
+}
 
 static void exit_exception(struct vcpu *v)
 {

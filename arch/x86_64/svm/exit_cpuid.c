@@ -21,6 +21,61 @@
 #define CPUID81_ECX_HIDE ((1u << 2) |  /* SVM */ \
 			  (1u << 13))  /* WDT */
 
+/*
+ * A Linux VM's PC platform (arch/pc.h) emulates a local APIC with x2APIC
+ * mode and the TSC-deadline timer, which always runs (ARAT): the policy
+ * offers them, as emulated features.  It hides what the platform has no
+ * MSRs for (machine check, performance counters, speculation controls,
+ * RDTSCP/RDPID's TSC_AUX), and says the TSC is invariant, which it is
+ * for a guest: plinth never scales or stops it.
+ */
+#define PC1_ECX_ADD   ((1u << 21) | (1u << 24))           /* x2APIC, TSC-deadline */
+#define PC1_EDX_ADD   (1u << 9)                           /* APIC */
+#define PC1_EDX_HIDE  ((1u << 7) | (1u << 14))            /* MCE, MCA */
+#define PC6_EAX_ARAT  (1u << 2)
+#define PC7_EDX_HIDE  (0xfcu << 24)                       /* IBRS..SSBD, L1D flush, arch caps */
+#define PC7_ECX_HIDE  (1u << 22)                          /* RDPID */
+#define PC81_ECX_HIDE ((1u << 10) | (1u << 23) | (1u << 24) | (1u << 28)) /* IBS, perf ctrs */
+#define PC81_EDX_HIDE ((1u << 27) | (1u << 7) | (1u << 14))  /* RDTSCP, MCE, MCA */
+#define PC88_EBX_HIDE 0xff0ff000u                         /* IBPB, IBRS, STIBP, SSBD... */
+#define PC87_EDX_INVTSC (1u << 8)
+
+static void pc_policy(struct vcpu *v, uint32_t leaf, uint32_t r[4])
+{
+	switch (leaf) {
+	case 1:
+		r[2] |= PC1_ECX_ADD;
+		r[3] = (r[3] | PC1_EDX_ADD) & ~PC1_EDX_HIDE;
+		break;
+	case 6:
+		r[0] |= PC6_EAX_ARAT;
+		break;
+	case 7:
+		r[2] &= ~PC7_ECX_HIDE;
+		r[3] &= ~PC7_EDX_HIDE;
+		break;
+	case 0xb:                       /* x2APIC topology: one thread per core, one package */
+		r[3] = v->id;
+		break;
+	case 0x80000001:
+		r[2] &= ~PC81_ECX_HIDE;
+		r[3] &= ~PC81_EDX_HIDE;
+		break;
+	case 0x80000007:
+		r[3] = PC87_EDX_INVTSC;
+		break;
+	case 0x80000008:
+		r[1] &= ~PC88_EBX_HIDE;
+		r[2] = (r[2] & ~0xffu) | (v->vm->nvcpus - 1);     /* cores per package - 1 */
+		break;
+	case 0x8000001e:                /* extended APIC id */
+		r[0] = v->id;
+		r[1] = v->id & 0xff;
+		r[2] = 0;
+		break;
+	}
+}
+
 void vcpu_policy_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	if (leaf >= PL_CPUID_BASE && leaf <= PL_CPUID_BASE + 0xff) {
@@ -53,6 +108,8 @@ void vcpu_policy_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4
 		r[2] &= ~CPUID81_ECX_HIDE;
 		break;
 	}
+	if (v->vm->arch.pc)
+		pc_policy(v, leaf, r);
 }
 
 void svm_exit_cpuid(struct vcpu *v)

@@ -1,10 +1,12 @@
 /*
  * Port I/O.  The permission map intercepts every port.  Claimed: the
- * test-exit port (QEMU isa-debug-exit convention) and a transmit-only 16550
- * at 0x3f8 that feeds the VM's console ring.  Everything else reads all
- * ones and drops writes, with a rate-limited log line.
+ * test-exit port (QEMU isa-debug-exit convention), the PC platform's devices
+ * in a Linux VM (arch/pc.h), and in other VMs a transmit-only 16550 at
+ * 0x3f8 that feeds the VM's console ring.  Everything else reads all ones
+ * and drops writes, with a rate-limited log line.
  */
 #include <arch/cpu.h>
+#include <arch/pc.h>
 #include "log.h"
 #include "plinth_abi.h"
 #include "vcpu.h"
@@ -77,7 +79,8 @@ void svm_exit_io(struct vcpu *v)
 
 	if (info & IOIO_STR) {
 		/* String I/O needs guest memory access through its page tables. */
-		if (in || port == PL_TEST_EXIT_PORT || (port >= COM1 && port <= COM1 + 7)) {
+		if (in || port == PL_TEST_EXIT_PORT || (port >= COM1 && port <= COM1 + 7) ||
+		    v->vm->arch.pc) {
 			svm_crash(v, "string I/O to a claimed port, or string input, is not emulated");
 			return;
 		}
@@ -92,7 +95,9 @@ void svm_exit_io(struct vcpu *v)
 		if (info & IOIO_REP)
 			v->arch.gprs.rcx &= ~amask;
 		io_unclaimed_log(v, port, false);
-	} else if (!io_test_exit(v, port, in, &val) && !io_com1(v, port, in, &val)) {
+	} else if (!io_test_exit(v, port, in, &val) &&
+		   !(v->vm->arch.pc ? pc_io(v, port, mask == 0xff ? 1 : mask == 0xffff ? 2 : 4, in, &val)
+				    : io_com1(v, port, in, &val))) {
 		io_unclaimed_log(v, port, in);
 		val = 0xffffffff;
 	}

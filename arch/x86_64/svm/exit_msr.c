@@ -4,16 +4,24 @@
  * gets #GP(0), as a CPU without it would give.
  */
 #include <arch/cpu.h>
+#include <arch/pc.h>
 #include "vcpu.h"
 #include "vm.h"
 #include "svm.h"
 
 #define MSR_TSC 0x10u
+#define MSR_HWCR 0xc0010015u
+#define MSR_NB_CFG 0xc001001fu         /* AMD northbridge configuration */
+#define HWCR_TSC_FREQ_SEL (1ull << 24)     /* the TSC counts at the P0 frequency */
 #define EFER_GUEST_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
 /* 0, or -1 for #GP. */
 static int msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
+	int rc = pc_msr_read(v, msr, val);
+
+	if (rc)
+		return rc > 0 ? 0 : -1;
 	switch (msr) {
 	case MSR_EFER:
 		*val = v->arch.vmcb->save.efer & ~EFER_SVME;
@@ -21,6 +29,13 @@ static int msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_TSC:
 		/* Emulated rather than passed through so that it always agrees with RDTSC. */
 		*val = rdtsc() + v->arch.vmcb->ctl.tsc_offset;
+		return 0;
+	case MSR_NB_CFG:
+		*val = 0;
+		return 0;
+	case MSR_HWCR:
+		/* AMD's hardware configuration: only what a guest may rely on. */
+		*val = HWCR_TSC_FREQ_SEL;
 		return 0;
 	default:
 		return -1;
@@ -30,7 +45,10 @@ static int msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 static int msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct vmcb_save *s = &v->arch.vmcb->save;
+	int rc = pc_msr_write(v, msr, val);
 
+	if (rc)
+		return rc > 0 ? 0 : -1;
 	switch (msr) {
 	case MSR_EFER:
 		/* Reserved bits and SVME fault; LME may not change with paging on (APM 14.6.1). */
@@ -44,6 +62,9 @@ static int msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_TSC:
 		v->arch.vmcb->ctl.tsc_offset = val - rdtsc();
 		return 0;
+	case MSR_HWCR:
+	case MSR_NB_CFG:
+		return 0;               /* their bits tune the host CPU: the write is dropped */
 	default:
 		return -1;
 	}

@@ -1,9 +1,11 @@
 /*
  * Nested page faults.  Guest RAM is always mapped, so a #NPF is an access
- * outside RAM: MMIO dispatch gets it first (no device claims any yet), and
- * an unclaimed access stops the VM with the address and the access kind.
+ * outside RAM: MMIO dispatch gets it first (the PC platform's devices, by
+ * instruction emulation), and an unclaimed access stops the VM with the
+ * address and the access kind.
  */
 #include <stdio.h>
+#include <arch/pc.h>
 #include "vcpu.h"
 #include "vm.h"
 #include "svm.h"
@@ -19,6 +21,10 @@ void svm_exit_npf(struct vcpu *v)
 	const char *kind = info & NPF_FETCH ? "fetch" : info & NPF_WRITE ? "write" : "read";
 	char what[96];
 
+	if (!(info & NPF_FETCH) && pc_mmio_claims(v, gpa)) {
+		svm_emulate_mmio(v, gpa, info & NPF_WRITE);
+		return;
+	}
 	if (vm_range_ok(v->vm, gpa, 1))
 		snprintf(what, sizeof(what), "nested page fault inside RAM at GPA %#lx (%s)", gpa, kind);
 	else

@@ -48,6 +48,15 @@ void svm_irq_window_close(struct vcpu *v)
 	v->arch.irq_window = false;
 }
 
+void svm_irq_window_open(struct vcpu *v)
+{
+	if (!v->arch.irq_window) {
+		v->arch.vmcb->ctl.vintr |= VINTR_V_IRQ | VINTR_IGN_TPR;
+		v->arch.vmcb->ctl.icpt1 |= ICPT1_VINTR;
+		v->arch.irq_window = true;
+	}
+}
+
 void svm_inject_pending(struct vcpu *v)
 {
 	struct vmcb *c = v->arch.vmcb;
@@ -67,11 +76,7 @@ void svm_inject_pending(struct vcpu *v)
 			svm_irq_window_close(v);
 		break;
 	case INJECT_WINDOW:
-		if (!v->arch.irq_window) {
-			c->ctl.vintr |= VINTR_V_IRQ | VINTR_IGN_TPR;
-			c->ctl.icpt1 |= ICPT1_VINTR;
-			v->arch.irq_window = true;
-		}
+		svm_irq_window_open(v);
 		break;
 	case INJECT_NONE:
 		if (v->arch.irq_window && vec < 0)
@@ -106,3 +111,4 @@ void svm_requeue_exitintinfo(struct vcpu *v)
 		c->eventinj = info;
 	}
 }
+

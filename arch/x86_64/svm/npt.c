@@ -7,6 +7,7 @@
 #include <string.h>
 #include "frame.h"
 #include "mm.h"
+#include <arch/pc.h>
 #include "vm.h"
 #include "svm.h"
 
@@ -105,6 +106,7 @@ void vm_arch_free(struct vm *vm)
 		frame_free_contig(a->msrpm_pa, MSRPM_PAGES);
 	a->iopm_pa = a->msrpm_pa = 0;
 	a->iopm = a->msrpm = NULL;
+	pc_free(vm);
 }
 
 int vm_arch_map_ram(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size)

@@ -26,6 +26,17 @@ static const uint64_t guest_gdt[4] = {
 	0x00cf9b000000ffffull,  /* 0x18: flat 32-bit code */
 };
 
+/* The Linux 64-bit boot protocol wants __BOOT_CS = 0x10 and __BOOT_DS = 0x18. */
+#define SEL_LINUX_CS 0x10
+#define SEL_LINUX_DS 0x18
+#define LINUX_RSP    0x0ff0     /* page 0: below the boot area, never loaded into */
+static const uint64_t linux_gdt[4] = {
+	0,
+	0,
+	0x00af9b000000ffffull,  /* 0x10: 64-bit code */
+	0x00cf93000000ffffull,  /* 0x18: flat data */
+};
+
 int vm_arch_boot_setup(struct vm *vm, int kind, uint64_t entry, uint64_t boot_gpa)
 {
 	uint64_t e;
@@ -33,9 +44,9 @@ int vm_arch_boot_setup(struct vm *vm, int kind, uint64_t entry, uint64_t boot_gp
 	vm->arch.boot_kind = kind;
 	vm->arch.entry = entry;
 	vm->arch.boot_gpa = boot_gpa;
-	if (vm_copy_to(vm, GUEST_GDT, guest_gdt, sizeof(guest_gdt)))
+	if (vm_copy_to(vm, GUEST_GDT, kind == LOAD_LINUX ? linux_gdt : guest_gdt, sizeof(guest_gdt)))
 		return -1;
-	if (kind != LOAD_ELF64)
+	if (kind == LOAD_MULTIBOOT)
 		return 0;
 	e = GUEST_PDPT | PTE_P | PTE_W;
 	if (vm_copy_to(vm, GUEST_PML4, &e, sizeof(e)))
@@ -63,7 +74,8 @@ void svm_vmcb_init(struct vcpu *v)
 	struct vm *vm = v->vm;
 	struct vmcb_control *c = &v->arch.vmcb->ctl;
 	struct vmcb_save *s = &v->arch.vmcb->save;
-	bool lm = vm->arch.boot_kind == LOAD_ELF64;
+	bool linux = vm->arch.boot_kind == LOAD_LINUX;
+	bool lm = vm->arch.boot_kind == LOAD_ELF64 || linux;
 
 	c->icpt1 = ICPT1_INTR | ICPT1_NMI | ICPT1_SMI | ICPT1_INIT | ICPT1_CPUID |
 		   ICPT1_INVD | ICPT1_HLT | ICPT1_INVLPGA | ICPT1_IOIO | ICPT1_MSR |
@@ -108,5 +120,43 @@ void svm_vmcb_init(struct vcpu *v)
 		s->rax = 0x2badb002;    /* Multiboot v1 3.2: the boot loader's magic */
 		v->arch.gprs.rbx = vm->arch.boot_gpa;
 	}
+	if (linux) {
+		/* Linux boot protocol, 64-bit entry: RSI = boot_params, its selectors. */
+		seg_set(&s->cs, SEL_LINUX_CS, SEG_CODE64, 0xffffffff);
+		seg_set(&s->ds, SEL_LINUX_DS, SEG_DATA, 0xffffffff);
+		seg_set(&s->es, SEL_LINUX_DS, SEG_DATA, 0xffffffff);
+		seg_set(&s->ss, SEL_LINUX_DS, SEG_DATA, 0xffffffff);
+		s->efer = EFER_LME | EFER_LMA | EFER_SVME;
+		s->rsp = LINUX_RSP;
+		v->arch.gprs.rdi = 0;
+		v->arch.gprs.rsi = vm->arch.boot_gpa;
+	}
 	v->arch.efer = s->efer & ~EFER_SVME;
+}
+
+/* Real mode as a SIPI leaves an AP (SDM 9.4.4, table 9-1 for the rest). */
+void vcpu_arch_sipi(struct vcpu *v, uint8_t vector)
+{
+	struct vmcb_save *s = &v->arch.vmcb->save;
+
+	vcpu_arch_reset(v);
+	seg_set(&s->cs, (uint16_t)(vector << 8), SEG_REAL_CODE, 0xffff);
+	s->cs.base = (uint64_t)vector << 12;
+	seg_set(&s->ds, 0, SEG_REAL_DATA, 0xffff);
+	seg_set(&s->es, 0, SEG_REAL_DATA, 0xffff);
+	seg_set(&s->ss, 0, SEG_REAL_DATA, 0xffff);
+	seg_set(&s->fs, 0, SEG_REAL_DATA, 0xffff);
+	seg_set(&s->gs, 0, SEG_REAL_DATA, 0xffff);
+	seg_set(&s->tr, 0, SEG_TSS16, 0xffff);
+	seg_set(&s->ldtr, 0, SEG_LDT, 0xffff);
+	s->gdtr = (struct vmcb_seg){ .limit = 0xffff };
+	s->idtr = (struct vmcb_seg){ .limit = 0xffff };
+	s->cr0 = CR0_ET | CR0_CD | CR0_NW;
+	s->cr3 = 0;
+	s->cr4 = 0;
+	s->efer = EFER_SVME;
+	s->rflags = 2;
+	s->rip = 0;
+	s->rsp = 0;
+	v->arch.efer = 0;
 }

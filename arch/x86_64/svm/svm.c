@@ -7,10 +7,13 @@
 #include <arch/cpu.h>
 #include <arch/percpu.h>
 #include "frame.h"
+#include "hypercall.h"
 #include "log.h"
 #include "mm.h"
 #include "vcpu.h"
 #include "vm.h"
+#include <arch/pc.h>
+#include "sched.h"
 #include "svm.h"
 
 struct svm_cpu svm_cpus[MAX_CPUS];
@@ -132,16 +135,20 @@ void vcpu_arch_reset(struct vcpu *v)
 	v->arch.vmcb_pa = pa;
 	memset(c, 0, sizeof(*c));
 	svm_vmcb_init(v);
+	hypercall_fill_answers(v);
 }
 
-/* One VMRUN; svm_vmrun keeps only RBP and RSP, the guest owns every other GPR. */
-static inline void svm_enter_guest(struct guest_gprs *g, uint64_t vmcb_pa, uint64_t host_pa)
+/*
+ * One VMRUN, and the constant hypercalls svm_vmrun answers by itself (see
+ * entry.S); svm_vmrun keeps only RBP and RSP, the guest owns every other GPR.
+ */
+static inline void svm_enter_guest(struct guest_gprs *g, uint64_t host_pa)
 {
 	__asm__ volatile("call svm_vmrun"
-			 : "+D"(g), "+S"(vmcb_pa), "+d"(host_pa)
+			 : "+D"(g), "+S"(host_pa)
 			 :
-			 : "rax", "rbx", "rcx", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
-			   "r15", "memory", "cc");
+			 : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13",
+			   "r14", "r15", "memory", "cc");
 }
 
 bool vcpu_arch_enter(struct vcpu *v, const volatile bool *need_resched)
@@ -149,23 +156,33 @@ bool vcpu_arch_enter(struct vcpu *v, const volatile bool *need_resched)
 	uint32_t cpu = this_cpu()->cpu;
 	uint64_t host_vmcb = svm_cpus[cpu].host_vmcb_pa;
 
+	/* A Linux VM's AP runs only once a SIPI has come (INIT puts it back to waiting). */
+	if (v->vm->arch.pc && pc_vcpu_startup(v)) {
+		sched_block(v);
+		return false;
+	}
 	svm_asid_assign(v, cpu);
+	v->arch.need_resched = need_resched;    /* svm_vmrun checks it before each VMRUN it loops on */
 	do {
-		if (v->arch.irq_window | v->arch.pending_irqs[0] | v->arch.pending_irqs[1] |
-		    v->arch.pending_irqs[2] | v->arch.pending_irqs[3])
-			svm_inject_pending(v);
-		svm_enter_guest(&v->arch.gprs, v->arch.vmcb_pa, host_vmcb);
+		svm_prepare_entry(v);
+		svm_enter_guest(&v->arch.gprs, host_vmcb);
 		if (!svm_exit_fast(v))
 			return true;
-	/* Fast exits never block: only a request (kill, pause...) or resched ends the loop. */
-	} while (vcpu_next_action(__atomic_load_n(&v->requests, __ATOMIC_SEQ_CST),
-				  *need_resched) == VCPU_ENTER);
+	/*
+	 * Fast exits never block: only a request (kill, pause...) or resched
+	 * ends the loop.  Any request bit at all goes back to sched_run, whose
+	 * vcpu_next_action() decides; svm_vmrun's own loop uses the same test.
+	 */
+	} while (!(__atomic_load_n(&v->requests, __ATOMIC_SEQ_CST) | *need_resched));
 	return false;
 }
 
 void vcpu_arch_exit(struct vcpu *v)
 {
-	svm_requeue_exitintinfo(v);
+	if (v->vm->arch.pc)
+		svm_requeue_pc(v);
+	else
+		svm_requeue_exitintinfo(v);
 	svm_exit_dispatch(v);
 }
 

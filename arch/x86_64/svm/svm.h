@@ -41,8 +41,14 @@ enum inject_action { INJECT_NONE, INJECT_NOW, INJECT_WINDOW };
 enum inject_action svm_inject_decide(bool event_busy, bool pending, bool guest_if, bool shadow);
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_err, uint32_t err);
 void svm_inject_pending(struct vcpu *v);
+void svm_inject_pc(struct vcpu *v);
+/* Right before VMRUN, IRQs disabled: inject what is pending, arm the vCPU's timers. */
+void svm_prepare_entry(struct vcpu *v);
 void svm_requeue_exitintinfo(struct vcpu *v);
 void svm_irq_window_close(struct vcpu *v);
+void svm_irq_window_open(struct vcpu *v);
+/* Linux VMs (inject_pc.c): EXITINTINFO back to the vlapic. */
+void svm_requeue_pc(struct vcpu *v);
 
 /* The guest misbehaved beyond repair: log the VMCB and stop only its VM. */
 void svm_crash(struct vcpu *v, const char *what);
@@ -56,6 +62,8 @@ void svm_exit_cpuid(struct vcpu *v);
 void svm_exit_msr(struct vcpu *v);
 void svm_exit_io(struct vcpu *v);
 void svm_exit_npf(struct vcpu *v);
+/* Carry out the instruction that faulted on device address gpa (emulate.c): 1, 0 (a fault was injected), -1 (VM stopped). */
+int svm_emulate_mmio(struct vcpu *v, uint64_t gpa, bool write);
 void svm_exit_dispatch(struct vcpu *v);
 /* Handle a short exit with IRQs disabled; false if it needs the full path. */
 bool svm_exit_fast(struct vcpu *v);

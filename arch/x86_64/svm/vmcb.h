@@ -187,5 +187,8 @@ _Static_assert(sizeof(struct vmcb) == 4096, "vmcb size");
 #define SEG_DATA    0x0c93      /* P, S, type 0x3, D/B, G */
 #define SEG_TSS64   0x008b      /* P, busy 64-bit TSS */
 #define SEG_LDT     0x0082      /* P, LDT */
+#define SEG_REAL_CODE 0x009b    /* P, S, type 0xb: real mode (limit 0xffff) */
+#define SEG_REAL_DATA 0x0093    /* P, S, type 0x3 */
+#define SEG_TSS16   0x008b      /* P, busy TSS: what RESET/INIT leave in TR */
 
 #endif

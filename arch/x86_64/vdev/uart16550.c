@@ -331,6 +331,11 @@ void vuart_write(struct vuart *u, unsigned offset, uint8_t val)
 	vuart_update_irq(u);
 }
 
+size_t vuart_rx_room(const struct vuart *u)
+{
+	return u->mcr & MCR_LOOP ? 0 : vuart_depth(u) - u->rx_count;
+}
+
 size_t vuart_rx_push(struct vuart *u, const uint8_t *buf, size_t len)
 {
 	size_t n = 0;

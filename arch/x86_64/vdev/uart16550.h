@@ -73,6 +73,9 @@ void vuart_init(struct vuart *u, bool (*tx)(void *arg, uint8_t byte),
 uint8_t vuart_read(struct vuart *u, unsigned offset);
 void vuart_write(struct vuart *u, unsigned offset, uint8_t val);
 
+/* How many bytes vuart_rx_push would take now. */
+size_t vuart_rx_room(const struct vuart *u);
+
 /* Operator input: receives the first bytes of buf that fit; returns how many. */
 size_t vuart_rx_push(struct vuart *u, const uint8_t *buf, size_t len);
 

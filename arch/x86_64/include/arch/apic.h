@@ -89,6 +89,8 @@ void apic_timer_calibrate(void);
 /* The timer's input clock in Hz before the divider (the APIC bus rate); 0 if uncalibrated. */
 uint64_t apic_timer_hz(void);
 void apic_timer_oneshot_us(uint64_t us);     /* fires VEC_TIMER */
+/* Fire VEC_TIMER once, ticks TSC ticks from now (at least once a few seconds). */
+void apic_timer_oneshot_tsc(uint64_t ticks);
 void apic_timer_stop(void);
 
 /*

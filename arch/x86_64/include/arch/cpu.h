@@ -36,6 +36,18 @@ static inline uint64_t rdtsc(void)
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 { __asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub)); }
 
+/* Physical address width (CPUID 0x80000008 EAX[7:0]); 36 where the leaf is missing. */
+static inline unsigned cpu_maxphyaddr(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(0x80000000, 0, &a, &b, &c, &d);
+	if (a < 0x80000008)
+		return 36;
+	cpuid(0x80000008, 0, &a, &b, &c, &d);
+	return a & 0xff;
+}
+
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
@@ -71,6 +83,8 @@ static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : 
 #define CR0_ET    (1ull << 4)
 #define CR0_NE    (1ull << 5)
 #define CR0_WP    (1ull << 16)
+#define CR0_NW    (1ull << 29)
+#define CR0_CD    (1ull << 30)
 #define CR0_PG    (1ull << 31)
 #define CR4_PSE   (1ull << 4)
 #define CR4_PAE   (1ull << 5)

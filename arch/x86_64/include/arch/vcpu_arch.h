@@ -37,6 +37,11 @@ struct vcpu_arch {
 	bool irq_window;                    /* VINTR requested */
 	struct hc_progress hc;
 	uint64_t efer;                      /* the EFER the guest sees (no SVME) */
+	/*
+	 * Added at the end: the need_resched flag of the pCPU this entry runs
+	 * on, set by vcpu_arch_enter for the VMRUN stub's invariant-1 check.
+	 */
+	const volatile bool *need_resched;
 };
 
 /* Guest register access for generic code (hypercalls); inline, they are on every exit path. */
@@ -68,6 +73,8 @@ static inline uint64_t vcpu_arch_hc_arg(const struct vcpu_arch *a, unsigned n)
 	}
 }
 struct vcpu;
+/* Start the vCPU from a SIPI: real mode at CS = vector << 8, IP = 0 (SDM 9.4.4). */
+void vcpu_arch_sipi(struct vcpu *v, uint8_t vector);
 /* Queue an external interrupt for the vCPU (delivered exactly once). */
 void vcpu_arch_queue_irq(struct vcpu *v, uint8_t vector);
 

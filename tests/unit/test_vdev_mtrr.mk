@@ -1,0 +1,2 @@
+UNIT_TESTS += test_vdev_mtrr
+test_vdev_mtrr_SRCS := arch/x86_64/vdev/mtrr.c

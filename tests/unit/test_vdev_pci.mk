@@ -1,0 +1,2 @@
+UNIT_TESTS += test_vdev_pci
+test_vdev_pci_SRCS := arch/x86_64/vdev/pci_host.c
