@@ -39,7 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KERNEL = os.path.join(ROOT, "build/linux/vmlinuz")
 INITRD = os.path.join(ROOT, "build/linux/initrd.img")
 ESP = os.path.join(ROOT, "build/esp")
-PLINTH_LOG = os.path.join(ROOT, "build/test-logs/linux_boot-plinth.log")
+PLINTH_LOG = os.path.join(ROOT, "build/bench/linux_boot-plinth.log")
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
 CMDLINE = "console=ttyS0 quiet panic=-1"
 MEM = "256M"
@@ -220,7 +220,11 @@ def plinth(cmdline, mem, timeout):
     for f in ("EFI/BOOT/BOOTX64.EFI", "EFI/BOOT/vmlinuz", "EFI/BOOT/initrd.img"):
         if not os.path.exists(os.path.join(ESP, f)):
             return {"error": "build/esp/%s missing (make all)" % f}
-    args = ["--fat", ESP, "--smp", "2", "--serial-only", "--icount"]
+    # A private copy: a `make` meanwhile rebuilds build/esp from scratch.
+    tmp = tempfile.mkdtemp(prefix="linux-boot.")
+    esp = os.path.join(tmp, "esp")
+    shutil.copytree(ESP, esp)
+    args = ["--fat", esp, "--smp", "2", "--serial-only", "--icount"]
     os.makedirs(os.path.dirname(PLINTH_LOG), exist_ok=True)
     log = open(PLINTH_LOG, "w", encoding="latin-1")
     child = pexpect.spawn(os.path.join(ROOT, "tools/run-qemu.sh"), args, encoding="latin-1",
@@ -270,6 +274,7 @@ def plinth(cmdline, mem, timeout):
     finally:
         child.terminate(force=True)
         log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     m = re.search(r"started at tsc (\d+)", info)
     if not m:
         return {"error": "vm info lb has no 'started at tsc' line"}
