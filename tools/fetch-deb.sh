@@ -48,7 +48,9 @@ need_candidate() {
 		echo "fetch-deb: apt has no candidate for $1: apt-get update -q" >&2
 		apt-get update -q >&2
 		cand=$(apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
-		[ -n "$cand" ] && [ "$cand" != "(none)" ] || die "no package $1 in the configured apt sources"
+		if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then
+			die "no package $1 in the configured apt sources"
+		fi
 	fi
 }
 
@@ -88,7 +90,7 @@ case $pkg in
 linux-image-[0-9]*) ;;
 linux-image-*)
 	# Depends: linux-image-6.1.0-56-amd64 (= 6.1.192-2)
-	real=$(dpkg-deb -f "$deb" Depends | tr ',|' '\n\n' | sed 's/^ *//; s/ .*//' |
+	real=$(dpkg-deb -f "$deb" Depends | tr ',|' '\n' | sed 's/^ *//; s/ .*//' |
 	       grep -m 1 '^linux-image-[0-9]' || true)
 	[ -n "$real" ] || die "$pkg: no linux-image-VERSION package in its Depends"
 	echo "fetch-deb: $pkg -> $real" >&2

@@ -13,10 +13,12 @@ figures are deterministic path lengths, not host noise:
           header), run one injected RDTSC there and let it go, so the firmware
           and the real-mode setup code are left out.  Virtual boot time = the
           TSC that /init prints minus that entry TSC.
-  plinth  plinth boots build/esp (tools/run-qemu.sh --icount) and runs the
-          same kernel as VM `lb`; `vm info lb` says `started at tsc N` (the
-          vCPU's first entry) and the exits by reason.  Virtual boot time =
-          the TSC that /init prints minus N.
+  plinth  plinth boots a copy of build/esp (tools/run-qemu.sh --icount, two
+          CPUs) and runs the same kernel as VM `lb`, alone; `vm info lb` says
+          `started at tsc N` (the vCPU's first entry) and the exits by reason.
+          Virtual boot time = the TSC that /init prints minus N.  QEMU's
+          virtual clock counts the instructions of both CPUs, so whatever
+          plinth's console CPU executes meanwhile is in the figure (HLT is free).
 
 /init (tests/guests/linux/init) prints `plinth-linux: init at tsc=N uptime=U`
 first thing, then `plinth-linux: ready (C cpus)`.  Wall times run from QEMU's
@@ -307,7 +309,7 @@ def main():
         print("bare QEMU: did not reach init: %s" % (str(e).splitlines()[0] if str(e) else type(e).__name__))
         return 1
     b_virt = b["init"] - b["entry"]
-    print("bare QEMU (TCG, -icount shift=0,sleep=off, 1 CPU):")
+    print("bare QEMU (TCG, -icount shift=0,sleep=off, guest saw %d CPU(s)):" % b["cpus"])
     print("  kernel entry at tsc %d (%.1f ms of firmware and setup code, not counted)"
           % (b["entry"], ms(b["entry"])))
     print("  init at tsc %d: %.1f ms virtual from kernel entry (kernel uptime %.2f s)"
@@ -320,7 +322,7 @@ def main():
     if "error" in r:
         print("plinth: did not reach init: %s" % r["error"])
         return 0
-    print("plinth (TCG, --icount, 2 CPUs, VM lb with 1 vCPU):")
+    print("plinth (TCG, --icount, 2 CPUs; VM lb, guest saw %d CPU(s)):" % r["cpus"])
     if r["stopped"]:
         print("  stopped first so lb runs alone: %s" % ", ".join(r["stopped"]))
     p_virt = r["init"] - r["start"]
