@@ -32,6 +32,7 @@
 #include "bootparam.h"
 #include "loader_priv.h"
 #include "plinth_abi.h"
+#include "le.h"
 
 #define LINUX_CMDLINE_GPA  (LOADER_DATA_GPA + BP_SIZE)
 #define LINUX_KERNEL_MIN   0x100000ull      /* protected-mode code loads at 1 MiB or above */
@@ -64,24 +65,6 @@ struct linux_plan {
 	uint64_t initrd_gpa;            /* 0: no initrd */
 	size_t cmdline_len;
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static uint64_t max64(uint64_t a, uint64_t b)
 {
@@ -403,23 +386,23 @@ static void linux_build_params(uint8_t *bp, const uint8_t *img, const struct lin
 	memcpy(bp + BP_HDR_START, img + BP_HDR_START, h->hdr_end - BP_HDR_START);
 	bp[BP_TYPE_OF_LOADER] = BP_LOADER_UNDEFINED;
 	bp[BP_LOADFLAGS] |= BP_LOADED_HIGH | BP_CAN_USE_HEAP;
-	put16(bp + BP_HEAP_END_PTR, BP_HEAP_END);
-	put32(bp + BP_RAMDISK_IMAGE, (uint32_t)pl->initrd_gpa);
-	put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(pl->initrd_gpa >> 32));
-	put32(bp + BP_RAMDISK_SIZE, (uint32_t)l->initrd_size);
-	put32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)(l->initrd_size >> 32));
-	put32(bp + BP_CMD_LINE_PTR, LINUX_CMDLINE_GPA);
-	put32(bp + BP_EXT_CMD_LINE_PTR, 0);
+	le_put16(bp + BP_HEAP_END_PTR, BP_HEAP_END);
+	le_put32(bp + BP_RAMDISK_IMAGE, (uint32_t)pl->initrd_gpa);
+	le_put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(pl->initrd_gpa >> 32));
+	le_put32(bp + BP_RAMDISK_SIZE, (uint32_t)l->initrd_size);
+	le_put32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)(l->initrd_size >> 32));
+	le_put32(bp + BP_CMD_LINE_PTR, LINUX_CMDLINE_GPA);
+	le_put32(bp + BP_EXT_CMD_LINE_PTR, 0);
 	/* The file's value means nothing to a loader that passes no setup_data. */
-	put64(bp + BP_SETUP_DATA, 0);
-	put64(bp + BP_ACPI_RSDP_ADDR, l->rsdp);
+	le_put64(bp + BP_SETUP_DATA, 0);
+	le_put64(bp + BP_ACPI_RSDP_ADDR, l->rsdp);
 	bp[BP_E820_ENTRIES] = (uint8_t)l->nmap;
 	for (i = 0; i < l->nmap; i++) {
 		uint8_t *e = bp + BP_E820_TABLE + i * BP_E820_ENTRY_SIZE;
 
-		put64(e, l->map[i].addr);
-		put64(e + 8, l->map[i].size);
-		put32(e + 16, l->map[i].type);
+		le_put64(e, l->map[i].addr);
+		le_put64(e + 8, l->map[i].size);
+		le_put32(e + 16, l->map[i].type);
 	}
 }
 

@@ -13,6 +13,7 @@
 
 #include "loader_priv.h"
 #include "plinth_abi.h"
+#include "le.h"
 
 #define MB_SEARCH_END      8192
 #define MB_FLAGS_REQUIRED  0xffffu      /* 3.1.2: unknown bits here must fail the load */
@@ -52,20 +53,6 @@
 #define MB_MODS_LIMIT      0xffffffffull
 
 _Static_assert(MBI_SIZE <= OFF_MMAP && OFF_STRINGS < BOOT_DATA_SIZE, "boot data layout");
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static uint64_t page_up(uint64_t v)
 {
@@ -199,10 +186,10 @@ static uint32_t mb_build_mmap(uint8_t *mmap, uint64_t ram_size)
 	for (i = 0; i < n; i++) {
 		uint8_t *e = mmap + i * MMAP_ENTRY_SIZE;
 
-		put32(e, MMAP_ENTRY_SIZE - 4);
-		put64(e + 4, base[i]);
-		put64(e + 12, end[i] - base[i]);
-		put32(e + 20, MMAP_AVAILABLE);
+		le_put32(e, MMAP_ENTRY_SIZE - 4);
+		le_put64(e + 4, base[i]);
+		le_put64(e + 12, end[i] - base[i]);
+		le_put32(e + 20, MMAP_AVAILABLE);
 	}
 	return n * MMAP_ENTRY_SIZE;
 }
@@ -219,15 +206,15 @@ static void mb_build_info(uint8_t *info, uint64_t ram_size, uint32_t cmdline_gpa
 	 * the last KiB below 640 KiB.  There is none, and the memory map says
 	 * so; it leaves out [0xa0000, 1 MiB) as a PC's does.
 	 */
-	put32(info + MBI_FLAGS, MBI_HAS_MEM | MBI_HAS_MODS | MBI_HAS_MMAP |
+	le_put32(info + MBI_FLAGS, MBI_HAS_MEM | MBI_HAS_MODS | MBI_HAS_MMAP |
 	      (cmdline_gpa ? MBI_HAS_CMDLINE : 0));
-	put32(info + MBI_MEM_LOWER, (uint32_t)lower);
-	put32(info + MBI_MEM_UPPER, upper > UINT32_MAX ? UINT32_MAX : (uint32_t)upper);
-	put32(info + MBI_CMDLINE, cmdline_gpa);
-	put32(info + MBI_MODS_COUNT, nmods);
-	put32(info + MBI_MODS_ADDR, LOADER_DATA_GPA + OFF_MODS);
-	put32(info + MBI_MMAP_LENGTH, mmap_len);
-	put32(info + MBI_MMAP_ADDR, LOADER_DATA_GPA + OFF_MMAP);
+	le_put32(info + MBI_MEM_LOWER, (uint32_t)lower);
+	le_put32(info + MBI_MEM_UPPER, upper > UINT32_MAX ? UINT32_MAX : (uint32_t)upper);
+	le_put32(info + MBI_CMDLINE, cmdline_gpa);
+	le_put32(info + MBI_MODS_COUNT, nmods);
+	le_put32(info + MBI_MODS_ADDR, LOADER_DATA_GPA + OFF_MODS);
+	le_put32(info + MBI_MMAP_LENGTH, mmap_len);
+	le_put32(info + MBI_MMAP_ADDR, LOADER_DATA_GPA + OFF_MMAP);
 }
 
 int loader_multiboot(const struct load_target *t, const void *img, uint64_t size,
@@ -251,13 +238,13 @@ int loader_multiboot(const struct load_target *t, const void *img, uint64_t size
 	memset(list, 0, sizeof(list));
 	at = page_up(im.end);
 	for (i = 0; i < nmods; i++) {
-		put32(list + i * MOD_ENTRY_SIZE, (uint32_t)at);
-		put32(list + i * MOD_ENTRY_SIZE + 4, (uint32_t)(at + mods[i].size));
+		le_put32(list + i * MOD_ENTRY_SIZE, (uint32_t)at);
+		le_put32(list + i * MOD_ENTRY_SIZE + 4, (uint32_t)(at + mods[i].size));
 		at = page_up(at + mods[i].size);
 	}
 	cmdline_gpa = mb_place_string(&str, cmdline);
 	for (i = 0; i < nmods; i++)
-		put32(list + i * MOD_ENTRY_SIZE + 8, mb_place_string(&str, mods[i].cmdline));
+		le_put32(list + i * MOD_ENTRY_SIZE + 8, mb_place_string(&str, mods[i].cmdline));
 	mmap_len = mb_build_mmap(mmap, t->ram_size);
 	mb_build_info(info, t->ram_size, cmdline_gpa, nmods, mmap_len);
 

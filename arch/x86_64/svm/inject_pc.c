@@ -69,13 +69,8 @@ void svm_requeue_pc(struct vcpu *v)
 		c->eventinj = info;
 }
 
-void svm_prepare_entry(struct vcpu *v)
+void svm_prepare_pc(struct vcpu *v)
 {
-	if (v->vm->arch.pc) {
-		svm_inject_pc(v);
-		sched_set_deadline(pc_deadline(v));
-	} else if (v->arch.irq_window | v->arch.pending_irqs[0] | v->arch.pending_irqs[1] |
-		   v->arch.pending_irqs[2] | v->arch.pending_irqs[3]) {
-		svm_inject_pending(v);
-	}
+	svm_inject_pc(v);
+	sched_set_deadline(pc_deadline(v));
 }

@@ -138,6 +138,16 @@ void vcpu_arch_reset(struct vcpu *v)
 	hypercall_fill_answers(v);
 }
 
+/* Right before each VMRUN (IRQs disabled), inline: it is on every exit's path. */
+static inline void svm_prepare_entry(struct vcpu *v)
+{
+	if (__builtin_expect(v->vm->arch.pc != NULL, 0))
+		svm_prepare_pc(v);
+	else if (v->arch.irq_window | v->arch.pending_irqs[0] | v->arch.pending_irqs[1] |
+		 v->arch.pending_irqs[2] | v->arch.pending_irqs[3])
+		svm_inject_pending(v);
+}
+
 /*
  * One VMRUN, and the constant hypercalls svm_vmrun answers by itself (see
  * entry.S); svm_vmrun keeps only RBP and RSP, the guest owns every other GPR.

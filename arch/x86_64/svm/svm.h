@@ -42,8 +42,8 @@ enum inject_action svm_inject_decide(bool event_busy, bool pending, bool guest_i
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_err, uint32_t err);
 void svm_inject_pending(struct vcpu *v);
 void svm_inject_pc(struct vcpu *v);
-/* Right before VMRUN, IRQs disabled: inject what is pending, arm the vCPU's timers. */
-void svm_prepare_entry(struct vcpu *v);
+/* Linux VMs, right before VMRUN with IRQs disabled: inject, arm the vCPU's timers. */
+void svm_prepare_pc(struct vcpu *v);
 void svm_requeue_exitintinfo(struct vcpu *v);
 void svm_irq_window_close(struct vcpu *v);
 void svm_irq_window_open(struct vcpu *v);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <arch/guest_layout.h>
 #include "acpi_tables.h"
+#include "le.h"
 
 #define OEM_ID          "PLINTH"        /* 6 bytes */
 #define OEM_TABLE_ID    "PLINTHVM"      /* 8 bytes; the FADT's must match the RSDT's */
@@ -125,31 +126,13 @@ static void layout(uint32_t ncpus, struct layout *l)
 	l->end = l->rsdt + RSDT_LEN;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static void put_gas(uint8_t *p, uint8_t space, uint8_t bits, uint8_t access, uint64_t addr)
 {
 	p[0] = space;
 	p[1] = bits;
 	p[2] = 0;                       /* bit offset */
 	p[3] = access;
-	put64(p + 4, addr);
+	le_put64(p + 4, addr);
 }
 
 /* The byte that makes n bytes at p sum to 0 once it replaces a 0 among them. */
@@ -166,13 +149,13 @@ static uint8_t checksum(const uint8_t *p, uint32_t n)
 static void sdt_header(uint8_t *t, const char sig[4], uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	le_put32(t + 4, len);
 	t[8] = rev;
 	memcpy(t + 10, OEM_ID, 6);
 	memcpy(t + 16, OEM_TABLE_ID, 8);
-	put32(t + 24, OEM_REVISION);
+	le_put32(t + 24, OEM_REVISION);
 	memcpy(t + 28, CREATOR_ID, 4);
-	put32(t + 32, CREATOR_REV);
+	le_put32(t + 32, CREATOR_REV);
 }
 
 static void sdt_seal(uint8_t *t, uint32_t len)
@@ -186,9 +169,9 @@ static void rsdp_build(uint8_t *r, uint64_t rsdt, uint64_t xsdt)
 	memcpy(r, "RSD PTR ", 8);
 	memcpy(r + 9, OEM_ID, 6);
 	r[15] = 2;
-	put32(r + 16, (uint32_t)rsdt);
-	put32(r + 20, RSDP_LEN);
-	put64(r + 24, xsdt);
+	le_put32(r + 16, (uint32_t)rsdt);
+	le_put32(r + 20, RSDP_LEN);
+	le_put64(r + 24, xsdt);
 	r[8] = checksum(r, RSDP_V1_LEN);
 	r[32] = checksum(r, RSDP_LEN);
 }
@@ -199,8 +182,8 @@ static void roots_build(uint8_t *xsdt, uint8_t *rsdt, const uint64_t tables[NROO
 	sdt_header(xsdt, "XSDT", XSDT_LEN, 1);
 	sdt_header(rsdt, "RSDT", RSDT_LEN, 1);
 	for (int i = 0; i < NROOT; i++) {
-		put64(xsdt + HDR_LEN + 8 * i, tables[i]);
-		put32(rsdt + HDR_LEN + 4 * i, (uint32_t)tables[i]);
+		le_put64(xsdt + HDR_LEN + 8 * i, tables[i]);
+		le_put32(rsdt + HDR_LEN + 4 * i, (uint32_t)tables[i]);
 	}
 	sdt_seal(xsdt, XSDT_LEN);
 	sdt_seal(rsdt, RSDT_LEN);
@@ -210,7 +193,7 @@ static void roots_build(uint8_t *xsdt, uint8_t *rsdt, const uint64_t tables[NROO
 static void facs_build(uint8_t *f)
 {
 	memcpy(f, "FACS", 4);
-	put32(f + 4, FACS_LEN);
+	le_put32(f + 4, FACS_LEN);
 	f[32] = 2;                      /* version */
 }
 
@@ -225,27 +208,27 @@ static void fadt_build(uint8_t *t, uint64_t dsdt, uint64_t facs)
 {
 	sdt_header(t, "FACP", FADT_LEN, 6);
 	/* FIRMWARE_CTRL stays 0: 5.2.9 wants it 0 when X_FIRMWARE_CTRL is set. */
-	put32(t + FADT_DSDT, (uint32_t)dsdt);
+	le_put32(t + FADT_DSDT, (uint32_t)dsdt);
 	t[FADT_PM_PROFILE] = 0;                 /* unspecified */
-	put16(t + FADT_SCI_INT, GL_IRQ_SCI);
-	put32(t + FADT_SMI_CMD, 0);             /* no SMI: always in ACPI mode */
-	put32(t + FADT_PM1A_EVT, GL_PORT_PM1A_EVT);
-	put32(t + FADT_PM1A_CNT, GL_PORT_PM1A_CNT);
-	put32(t + FADT_PM_TMR, GL_PORT_PM_TMR);
+	le_put16(t + FADT_SCI_INT, GL_IRQ_SCI);
+	le_put32(t + FADT_SMI_CMD, 0);             /* no SMI: always in ACPI mode */
+	le_put32(t + FADT_PM1A_EVT, GL_PORT_PM1A_EVT);
+	le_put32(t + FADT_PM1A_CNT, GL_PORT_PM1A_CNT);
+	le_put32(t + FADT_PM_TMR, GL_PORT_PM_TMR);
 	t[FADT_PM1_EVT_LEN] = VACPI_PM1_EVT_LEN;
 	t[FADT_PM1_CNT_LEN] = VACPI_PM1_CNT_LEN;
 	t[FADT_PM_TMR_LEN] = PM_TMR_LEN;
-	put16(t + FADT_P_LVL2_LAT, P_LVL2_NONE);
-	put16(t + FADT_P_LVL3_LAT, P_LVL3_NONE);
+	le_put16(t + FADT_P_LVL2_LAT, P_LVL2_NONE);
+	le_put16(t + FADT_P_LVL3_LAT, P_LVL3_NONE);
 	t[FADT_CENTURY] = RTC_CENTURY;
-	put16(t + FADT_IAPC_BOOT_ARCH, BOOT_LEGACY_DEVICES | BOOT_8042 | BOOT_VGA_NOT_PRESENT);
-	put32(t + FADT_FLAGS, FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
+	le_put16(t + FADT_IAPC_BOOT_ARCH, BOOT_LEGACY_DEVICES | BOOT_8042 | BOOT_VGA_NOT_PRESENT);
+	le_put32(t + FADT_FLAGS, FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
 	      FADT_FIX_RTC | FADT_RESET_REG_SUP);
 	put_gas(t + FADT_RESET_REG, GAS_IO, 8, GAS_BYTE, GL_PORT_RESET);
 	t[FADT_RESET_VALUE] = GL_RESET_VALUE;
 	t[FADT_MINOR_VERSION] = 0;              /* ACPI 6.0 */
-	put64(t + FADT_X_FIRMWARE_CTRL, facs);
-	put64(t + FADT_X_DSDT, dsdt);
+	le_put64(t + FADT_X_FIRMWARE_CTRL, facs);
+	le_put64(t + FADT_X_DSDT, dsdt);
 	put_gas(t + FADT_X_PM1A_EVT, GAS_IO, 8 * VACPI_PM1_EVT_LEN, GAS_WORD, GL_PORT_PM1A_EVT);
 	put_gas(t + FADT_X_PM1A_CNT, GAS_IO, 8 * VACPI_PM1_CNT_LEN, GAS_WORD, GL_PORT_PM1A_CNT);
 	put_gas(t + FADT_X_PM_TMR, GAS_IO, 8 * PM_TMR_LEN, GAS_DWORD, GL_PORT_PM_TMR);
@@ -259,8 +242,8 @@ static uint8_t *madt_iso(uint8_t *e, uint8_t irq, uint32_t gsi, uint16_t flags)
 	e[1] = 10;
 	e[2] = 0;                               /* bus: ISA */
 	e[3] = irq;
-	put32(e + 4, gsi);
-	put16(e + 8, flags);
+	le_put32(e + 4, gsi);
+	le_put16(e + 8, flags);
 	return e + 10;
 }
 
@@ -270,21 +253,21 @@ static void madt_build(uint8_t *t, uint32_t ncpus)
 	uint8_t *e = t + HDR_LEN + 8;
 
 	sdt_header(t, "APIC", len, 4);
-	put32(t + HDR_LEN, (uint32_t)GL_LAPIC);
-	put32(t + HDR_LEN + 4, MADT_PCAT_COMPAT);
+	le_put32(t + HDR_LEN, (uint32_t)GL_LAPIC);
+	le_put32(t + HDR_LEN + 4, MADT_PCAT_COMPAT);
 	for (uint32_t i = 0; i < ncpus; i++, e += 8) {      /* 5.2.12.2 */
 		e[0] = MADT_LAPIC;
 		e[1] = 8;
 		e[2] = (uint8_t)i;                          /* ACPI processor UID */
 		e[3] = (uint8_t)i;                          /* APIC ID */
-		put32(e + 4, LAPIC_ENABLED);
+		le_put32(e + 4, LAPIC_ENABLED);
 	}
 	e[0] = MADT_IOAPIC;                                 /* 5.2.12.3 */
 	e[1] = 12;
 	e[2] = VACPI_IOAPIC_ID(ncpus);
 	e[3] = 0;
-	put32(e + 4, (uint32_t)GL_IOAPIC);
-	put32(e + 8, 0);                                    /* GSI base */
+	le_put32(e + 4, (uint32_t)GL_IOAPIC);
+	le_put32(e + 8, 0);                                    /* GSI base */
 	e += 12;
 	/* 5.2.12.5: the PIT's IRQ 0 is on pin 2, as on PCs; flags 0 = ISA's edge/high. */
 	e = madt_iso(e, 0, 2, 0);
@@ -292,7 +275,7 @@ static void madt_build(uint8_t *t, uint32_t ncpus)
 	e[0] = MADT_LAPIC_NMI;                              /* 5.2.12.7 */
 	e[1] = 6;
 	e[2] = ALL_PROCESSORS;
-	put16(e + 3, MPS_EDGE | MPS_ACTIVE_HIGH);
+	le_put16(e + 3, MPS_EDGE | MPS_ACTIVE_HIGH);
 	e[5] = 1;                                           /* LINT1 */
 	sdt_seal(t, len);
 }
@@ -303,8 +286,8 @@ static void mcfg_build(uint8_t *t)
 	uint8_t *e = t + HDR_LEN + 8;
 
 	sdt_header(t, "MCFG", MCFG_LEN, 1);
-	put64(e, GL_ECAM);
-	put16(e + 8, 0);                        /* segment */
+	le_put64(e, GL_ECAM);
+	le_put16(e + 8, 0);                        /* segment */
 	e[10] = 0;                              /* first bus */
 	e[11] = 0;                              /* last bus */
 	sdt_seal(t, MCFG_LEN);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <arch/guest_layout.h>
 #include "pci_host.h"
+#include "le.h"
 
 #define CF8_ENABLE      0x80000000u
 #define CF8_KEPT        0x80fffffcu     /* enable, bus, device, function, register */
@@ -43,17 +44,11 @@ static bool cfg_access_ok(uint16_t reg, unsigned size)
 	       reg < VPCI_CFG_SIZE;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
 void vpci_host_init(struct vpci_host *h)
 {
 	memset(h, 0, sizeof(*h));
-	put16(h->cfg + REG_VENDOR, VPCI_VENDOR);
-	put16(h->cfg + REG_DEVICE, VPCI_DEVICE);
+	le_put16(h->cfg + REG_VENDOR, VPCI_VENDOR);
+	le_put16(h->cfg + REG_DEVICE, VPCI_DEVICE);
 	h->cfg[REG_REVISION + 1] = VPCI_CLASS & 0xff;
 	h->cfg[REG_REVISION + 2] = VPCI_CLASS >> 8 & 0xff;
 	h->cfg[REG_REVISION + 3] = VPCI_CLASS >> 16;
