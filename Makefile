@@ -171,6 +171,7 @@ test: deps
 bench: all
 	$(PYTHON) tests/bench/boot_time.py
 	$(PYTHON) tests/bench/vm_paths.py
+	$(PYTHON) tests/bench/linux_boot.py
 
 clean:
 	rm -rf $(BUILD)/core $(BUILD)/boot $(BUILD)/unit $(BUILD)/guests $(BUILD)/esp $(BUILD)/tftp \

@@ -23,7 +23,8 @@ figures are deterministic path lengths, not host noise:
 /init (tests/guests/linux/init) prints `plinth-linux: init at tsc=N uptime=U`
 first thing, then `plinth-linux: ready (C cpus)`.  Wall times run from QEMU's
 start (bare) or `vm start` (plinth) to the ready line.  The bare half must
-work; the plinth half reports why it did not reach init instead of failing.
+work, and so must the plinth half; exits with status 1 if either does not
+reach init or the virtual-time ratio is above 1.25.
 """
 import argparse
 import os
@@ -38,6 +39,7 @@ import time
 import pexpect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TARGET_RATIO = 1.25     # plinth / bare QEMU, guest virtual time from kernel entry to /init
 KERNEL = os.path.join(ROOT, "build/linux/vmlinuz")
 INITRD = os.path.join(ROOT, "build/linux/initrd.img")
 ESP = os.path.join(ROOT, "build/esp")
@@ -321,7 +323,7 @@ def main():
     r = plinth(a.cmdline, a.mem, a.timeout)
     if "error" in r:
         print("plinth: did not reach init: %s" % r["error"])
-        return 0
+        return 1
     print("plinth (TCG, --icount, 2 CPUs; VM lb, guest saw %d CPU(s)):" % r["cpus"])
     if r["stopped"]:
         print("  stopped first so lb runs alone: %s" % ", ".join(r["stopped"]))
@@ -334,10 +336,15 @@ def main():
         print("  exits %d during boot and detach" % r["exits"])
     for k, v in sorted(r["by_reason"], key=lambda kv: -kv[1]):
         print("    %-12s %10d" % (k, v))
-    if b_virt > 0 and p_virt > 0:
-        print("plinth / bare: %.2fx virtual time, %.2fx wall time" % (p_virt / b_virt, r["wall"] / b["wall"]))
-    else:
+    if b_virt <= 0 or p_virt <= 0:
         print("plinth / bare: no ratio (virtual times %d and %d ticks)" % (p_virt, b_virt))
+        return 1
+    ratio = p_virt / b_virt
+    print("plinth / bare: %.2fx virtual time (target <= %.2fx), %.2fx wall time"
+          % (ratio, TARGET_RATIO, r["wall"] / b["wall"]))
+    if ratio > TARGET_RATIO:
+        print("target missed: %.2fx > %.2fx virtual time" % (ratio, TARGET_RATIO))
+        return 1
     return 0
 
 

@@ -76,7 +76,7 @@ static void pc_policy(struct vcpu *v, uint32_t leaf, uint32_t r[4])
 	}
 }
 
-void vcpu_policy_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
+static inline void vcpu_policy_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	if (leaf >= PL_CPUID_BASE && leaf <= PL_CPUID_BASE + 0xff) {
 		r[0] = r[1] = r[2] = r[3] = 0;

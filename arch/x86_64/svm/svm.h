@@ -54,9 +54,6 @@ void svm_requeue_pc(struct vcpu *v);
 void svm_crash(struct vcpu *v, const char *what);
 void svm_dump_vmcb(const struct vmcb *c);
 
-/* The VM's CPUID policy: r = EAX, EBX, ECX, EDX for leaf/sub (exit_cpuid.c). */
-void vcpu_policy_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4]);
-
 /* Exit handlers by theme (exit.c dispatches). */
 void svm_exit_cpuid(struct vcpu *v);
 void svm_exit_msr(struct vcpu *v);
