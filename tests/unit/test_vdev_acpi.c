@@ -135,10 +135,10 @@ static const uint8_t *find(const char *sig)
 static void test_sizes(void **state)
 {
 	(void)state;
-	assert_int_equal(build(1, GL_ACPI), 736);
-	assert_int_equal(build(2, GL_ACPI), 744);
-	assert_int_equal(build(8, GL_ACPI), 792);
-	assert_int_equal(build(VACPI_MAX_CPUS, GL_ACPI), 728 + 8 * VACPI_MAX_CPUS);
+	assert_int_equal(build(1, GL_ACPI), 896);
+	assert_int_equal(build(2, GL_ACPI), 904);
+	assert_int_equal(build(8, GL_ACPI), 952);
+	assert_int_equal(build(VACPI_MAX_CPUS, GL_ACPI), 888 + 8 * VACPI_MAX_CPUS);
 	assert_true(blob_used <= GL_ACPI_SIZE);
 	/* Nothing past the bytes used is touched. */
 	for (size_t i = blob_used; i < sizeof(blob); i++)
@@ -282,8 +282,8 @@ static int aml_const(const uint8_t *aml, size_t *p, size_t end)
 }
 
 /*
- * Decode the DSDT body as exactly Scope(\) { Name(_S5, Package(){...}) },
- * with one-byte PkgLengths that end where the table ends, and return the
+ * Decode the start of the DSDT body as Scope(\) { Name(_S5, Package(){...}) },
+ * with one-byte PkgLengths that end inside the table, and return the
  * package's integers.
  */
 static void dsdt_decode_s5(const uint8_t *t, int vals[4])
@@ -296,7 +296,7 @@ static void dsdt_decode_s5(const uint8_t *t, int vals[4])
 	assert_true(t[p] < 0x40);                       /* one-byte PkgLength */
 	scope_end = p + t[p];
 	p++;
-	assert_int_equal(scope_end, len);
+	assert_true(scope_end <= len);
 	assert_int_equal(t[p++], '\\');                 /* RootChar */
 	assert_int_equal(t[p++], 0x00);                 /* NullName */
 	assert_int_equal(t[p++], 0x08);                 /* NameOp */
@@ -306,7 +306,7 @@ static void dsdt_decode_s5(const uint8_t *t, int vals[4])
 	assert_true(t[p] < 0x40);
 	pkg_end = p + t[p];
 	p++;
-	assert_int_equal(pkg_end, len);
+	assert_int_equal(pkg_end, scope_end);
 	assert_int_equal(t[p++], 4);                    /* NumElements */
 	for (int i = 0; i < 4; i++) {
 		vals[i] = aml_const(t, &p, pkg_end);
@@ -336,6 +336,155 @@ static void test_dsdt_s5(void **state)
 	assert_int_equal(acpi_aml_find_s5(d, rd32(d + 4), &a, &b), ACPI_AML_S5_OK);
 	assert_int_equal(a, VACPI_SLP_TYP_S5);
 	assert_int_equal(b, VACPI_SLP_TYP_S5);
+}
+
+/* A PkgLength at *p (ACPI 6.0 20.2.4); returns the offset where its object ends. */
+static size_t pkg_end_at(const uint8_t *t, size_t *p)
+{
+	size_t start = *p, n = t[*p] >> 6, v;
+
+	if (n == 0)
+		v = t[(*p)++] & 0x3f;
+	else {
+		assert_int_equal(t[*p] & 0x30, 0);
+		v = t[(*p)++] & 0x0f;
+		for (size_t i = 0; i < n; i++)
+			v |= (size_t)t[(*p)++] << (4 + 8 * i);
+	}
+	return start + v;
+}
+
+static void expect_name_dword(const uint8_t *t, size_t *p, const char *seg, uint32_t v)
+{
+	assert_int_equal(t[(*p)++], 0x08);              /* NameOp */
+	assert_memory_equal(t + *p, seg, 4);
+	*p += 4;
+	assert_int_equal(t[(*p)++], 0x0c);              /* DWordPrefix */
+	assert_int_equal(rd32(t + *p), v);
+	*p += 4;
+}
+
+static void expect_name_zero(const uint8_t *t, size_t *p, const char *seg)
+{
+	assert_int_equal(t[(*p)++], 0x08);
+	assert_memory_equal(t + *p, seg, 4);
+	*p += 4;
+	assert_int_equal(t[(*p)++], 0x00);              /* ZeroOp */
+}
+
+/*
+ * The second scope of the DSDT: \_SB.PCI0, a PCI Express root bridge
+ * (PNP0A08, compatible PNP0A03) for segment 0, bus 0, with _OSC returning
+ * its capabilities buffer, and a _CRS whose descriptors are walked here one
+ * by one: bus 0-0, the configuration ports, I/O windows around them, and
+ * the memory window GL_PCI_MMIO; nothing overlaps RAM, the ECAM, the
+ * IOAPIC or the LAPIC.
+ */
+static void test_dsdt_pci_root(void **state)
+{
+	const uint8_t *d;
+	size_t p = 36, scope_end, dev_end, m_end, buf_end, len;
+	uint32_t io_lo[2], io_hi[2], nio = 0, nbus = 0, nmem = 0, ncfg = 0;
+	bool end_tag = false;
+
+	(void)state;
+	assert_int_not_equal(build(2, GL_ACPI), 0);
+	d = table(rd64(find("FACP") + 140), "DSDT");
+	len = rd32(d + 4);
+	/* Skip Scope(\) {...}, checked by test_dsdt_s5. */
+	assert_int_equal(d[p++], 0x10);
+	p = pkg_end_at(d, &p);
+	assert_int_equal(d[p++], 0x10);                 /* ScopeOp */
+	scope_end = pkg_end_at(d, &p);
+	assert_int_equal(scope_end, len);
+	assert_memory_equal(d + p, "\\_SB_", 5);
+	p += 5;
+	assert_int_equal(d[p++], 0x5b);                 /* ExtOpPrefix */
+	assert_int_equal(d[p++], 0x82);                 /* DeviceOp */
+	dev_end = pkg_end_at(d, &p);
+	assert_int_equal(dev_end, scope_end);
+	assert_memory_equal(d + p, "PCI0", 4);
+	p += 4;
+	expect_name_dword(d, &p, "_HID", 0x080ad041);   /* EisaId("PNP0A08") */
+	expect_name_dword(d, &p, "_CID", 0x030ad041);   /* EisaId("PNP0A03") */
+	expect_name_zero(d, &p, "_UID");
+	expect_name_zero(d, &p, "_SEG");
+	expect_name_zero(d, &p, "_BBN");
+
+	assert_int_equal(d[p++], 0x14);                 /* MethodOp */
+	m_end = pkg_end_at(d, &p);
+	assert_memory_equal(d + p, "_OSC", 4);
+	p += 4;
+	assert_int_equal(d[p++], 4);                    /* 4 arguments, not serialized */
+	assert_int_equal(d[p++], 0xa4);                 /* ReturnOp */
+	assert_int_equal(d[p++], 0x6b);                 /* Arg3Op */
+	assert_int_equal(p, m_end);
+
+	assert_int_equal(d[p++], 0x08);
+	assert_memory_equal(d + p, "_CRS", 4);
+	p += 4;
+	assert_int_equal(d[p++], 0x11);                 /* BufferOp */
+	buf_end = pkg_end_at(d, &p);
+	assert_int_equal(buf_end, dev_end);
+	assert_int_equal(d[p++], 0x0c);                 /* BufferSize as DWordConst */
+	assert_int_equal(rd32(d + p), buf_end - p - 4);
+	p += 4;
+	while (p < buf_end && !end_tag) {
+		uint8_t tag = d[p];
+
+		if (tag == 0x79) {                      /* EndTag */
+			end_tag = true;
+			p += 2;
+		} else if (tag == 0x47) {               /* IO port, 16-bit decode */
+			assert_int_equal(d[p + 1], 1);
+			assert_int_equal(rd16(d + p + 2), GL_PORT_PCI_ADDR);
+			assert_int_equal(rd16(d + p + 4), GL_PORT_PCI_ADDR);
+			assert_int_equal(d[p + 7], 8);
+			ncfg++;
+			p += 8;
+		} else if (tag == 0x88) {               /* Word address space */
+			uint16_t lo = rd16(d + p + 8), hi = rd16(d + p + 10);
+
+			assert_int_equal(rd16(d + p + 1), 13);
+			assert_int_equal(d[p + 4], 0x0c);       /* producer, min and max fixed */
+			assert_int_equal(rd16(d + p + 14), hi - lo + 1);
+			if (d[p + 3] == 2) {                    /* bus numbers */
+				assert_int_equal(lo, 0);
+				assert_int_equal(hi, 0);
+				nbus++;
+			} else {
+				assert_int_equal(d[p + 3], 1);  /* I/O */
+				assert_true(nio < 2);
+				io_lo[nio] = lo;
+				io_hi[nio++] = hi;
+			}
+			p += 16;
+		} else if (tag == 0x87) {               /* DWord address space: memory */
+			uint32_t lo = rd32(d + p + 10), hi = rd32(d + p + 14);
+
+			assert_int_equal(rd16(d + p + 1), 23);
+			assert_int_equal(d[p + 3], 0);
+			assert_int_equal(rd32(d + p + 22), hi - lo + 1);
+			assert_int_equal(lo, GL_PCI_MMIO);
+			assert_true(lo >= GL_RAM_MAX);
+			assert_true(hi < GL_ECAM);
+			nmem++;
+			p += 26;
+		} else {
+			fail_msg("unexpected resource descriptor %#x at %zu", tag, p);
+		}
+	}
+	assert_true(end_tag);
+	assert_int_equal(p, buf_end);
+	assert_int_equal(nbus, 1);
+	assert_int_equal(ncfg, 1);
+	assert_int_equal(nmem, 1);
+	/* Every port but the configuration block, once. */
+	assert_int_equal(nio, 2);
+	assert_int_equal(io_lo[0], 0);
+	assert_int_equal(io_hi[0], GL_PORT_PCI_ADDR - 1);
+	assert_int_equal(io_lo[1], GL_PORT_PCI_ADDR + 8);
+	assert_int_equal(io_hi[1], 0xffff);
 }
 
 static void check_madt(uint32_t ncpus)
@@ -770,6 +919,7 @@ int main(void)
 		cmocka_unit_test(test_fadt_fields),
 		cmocka_unit_test(test_facs),
 		cmocka_unit_test(test_dsdt_s5),
+		cmocka_unit_test(test_dsdt_pci_root),
 		cmocka_unit_test(test_madt),
 		cmocka_unit_test(test_mcfg),
 		cmocka_unit_test(test_parse_back),

@@ -53,6 +53,32 @@ static void expect_time(uint64_t tsc, const uint8_t want[8])
 	}
 }
 
+/* Dates to epoch seconds; expected values from Python's calendar.timegm. */
+static void test_rtc_epoch_of(void **state)
+{
+	static const struct { struct vrtc_date d; int64_t secs; } cases[] = {
+		{ { 1970, 1, 1, 0, 0, 0, 0 }, 0 },
+		{ { 2000, 2, 29, 23, 59, 59, 0 }, 951868799 },
+		{ { 2026, 11, 21, 9, 4, 42, 0 }, 1795251882 },
+		{ { 9999, 12, 31, 23, 59, 59, 0 }, 253402300799ll },
+		{ { 1969, 12, 31, 23, 59, 59, 0 }, -1 },
+		{ { 2023, 2, 29, 0, 0, 0, 0 }, -1 },            /* not a leap year */
+		{ { 2100, 2, 29, 0, 0, 0, 0 }, -1 },            /* nor is 2100 */
+		{ { 2024, 13, 1, 0, 0, 0, 0 }, -1 },
+		{ { 2024, 0, 1, 0, 0, 0, 0 }, -1 },
+		{ { 2024, 4, 31, 0, 0, 0, 0 }, -1 },
+		{ { 2024, 4, 0, 0, 0, 0, 0 }, -1 },
+		{ { 2024, 4, 1, 24, 0, 0, 0 }, -1 },
+		{ { 2024, 4, 1, 0, 60, 0, 0 }, -1 },
+		{ { 2024, 4, 1, 0, 0, 60, 0 }, -1 },
+		{ { 10000, 1, 1, 0, 0, 0, 0 }, -1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(vrtc_epoch_of(&cases[i].d), cases[i].secs);
+}
+
 static void test_rtc_bcd_24h(void **state)
 {
 	(void)state;
@@ -567,6 +593,7 @@ static void test_pmtimer_wrap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rtc_epoch_of),
 		cmocka_unit_test(test_rtc_bcd_24h),
 		cmocka_unit_test(test_rtc_binary_12h),
 		cmocka_unit_test(test_rtc_rollovers),

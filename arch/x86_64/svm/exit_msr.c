@@ -10,6 +10,7 @@
 #include "svm.h"
 
 #define MSR_TSC 0x10u
+#define MSR_SYSCFG 0xc0010010u         /* AMD system configuration */
 #define MSR_HWCR 0xc0010015u
 #define MSR_NB_CFG 0xc001001fu         /* AMD northbridge configuration */
 #define HWCR_TSC_FREQ_SEL (1ull << 24)     /* the TSC counts at the P0 frequency */
@@ -30,6 +31,7 @@ static int msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		/* Emulated rather than passed through so that it always agrees with RDTSC. */
 		*val = rdtsc() + v->arch.vmcb->ctl.tsc_offset;
 		return 0;
+	case MSR_SYSCFG:                /* no fixed-MTRR DRAM bits, no memory encryption */
 	case MSR_NB_CFG:
 		*val = 0;
 		return 0;
@@ -62,6 +64,7 @@ static int msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_TSC:
 		v->arch.vmcb->ctl.tsc_offset = val - rdtsc();
 		return 0;
+	case MSR_SYSCFG:
 	case MSR_HWCR:
 	case MSR_NB_CFG:
 		return 0;               /* their bits tune the host CPU: the write is dropped */

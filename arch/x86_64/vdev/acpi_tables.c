@@ -6,6 +6,7 @@
 #include <string.h>
 #include <arch/guest_layout.h>
 #include "acpi_tables.h"
+#include "aml.h"
 #include "le.h"
 
 #define OEM_ID          "PLINTH"        /* 6 bytes */
@@ -76,28 +77,76 @@ enum {
 #define ALL_PROCESSORS      0xff
 #define MADT_FIXED_LEN      (HDR_LEN + 8 + 12 + 2 * 10 + 6)
 
-/*
- * The DSDT's AML (ACPI 6.0 chapter 20), assembled by hand.  It encodes
- *
- *     Scope (\) {
- *         Name (_S5, Package () { VACPI_SLP_TYP_S5, VACPI_SLP_TYP_S5, 0, 0 })
- *     }
- *
- * 20.2.2: "\" alone is RootChar and NullName.  20.2.4: a one-byte PkgLength
- * (under 64) counts itself and the rest of its Scope or Package.
- */
-static const uint8_t dsdt_aml[] = {
-	0x10, 0x11, '\\', 0x00,         /* ScopeOp, PkgLength 17, RootChar, NullName */
-	0x08, '_', 'S', '5', '_',       /* NameOp, NameSeg "_S5_" */
-	0x12, 0x08, 0x04,               /* PackageOp, PkgLength 8, NumElements 4 */
-	0x0a, VACPI_SLP_TYP_S5,         /* BytePrefix: SLP_TYPa for PM1a_CNT */
-	0x0a, VACPI_SLP_TYP_S5,         /* BytePrefix: SLP_TYPb (no PM1b) */
-	0x00, 0x00,                     /* ZeroOp, ZeroOp: reserved */
-};
-_Static_assert(sizeof(dsdt_aml) == 18, "the PkgLengths above assume 18 bytes");
-_Static_assert(VACPI_SLP_TYP_S5 <= 7, "SLP_TYP is 3 bits");
+#define DSDT_AML_MAX    512
 
-#define DSDT_LEN        (HDR_LEN + (uint32_t)sizeof(dsdt_aml))
+/*
+ * The DSDT's AML (ACPI 6.0 chapter 20):
+ *
+ *   Scope (\) { Name (_S5, Package () { S5, S5, 0, 0 }) }
+ *   Scope (\_SB) {
+ *       Device (PCI0) {                      the PCI Express root bridge
+ *           Name (_HID, EisaId ("PNP0A08"))  PCI Express
+ *           Name (_CID, EisaId ("PNP0A03"))  PCI, for older readers
+ *           Name (_UID, 0)  Name (_SEG, 0)  Name (_BBN, 0)
+ *           Method (_OSC, 4) { Return (Arg3) }
+ *           Name (_CRS, ResourceTemplate () {
+ *               WordBusNumber 0-0                  (the MCFG's one bus)
+ *               IO 0xcf8, 8                        (configuration ports)
+ *               WordIO 0x0000-0x0cf7, 0x0d00-0xffff (every other port)
+ *               DWordMemory GL_PCI_MMIO window     (for BARs)
+ *           })
+ *       }
+ *   }
+ *
+ * _OSC hands the capabilities buffer back unchanged: every feature the OS
+ * asks to control natively (hotplug, PME, AER, the PCIe capability) is
+ * granted, with no error bits, because no firmware in a plinth VM wants
+ * any of them.  Returns the AML's length, 0 if it does not fit.
+ */
+static size_t dsdt_aml(uint8_t *buf, size_t cap)
+{
+	struct aml a;
+
+	aml_init(&a, buf, cap);
+	aml_scope(&a, "\\");
+	aml_name(&a, "_S5");
+	aml_package(&a, 4);
+	aml_int(&a, VACPI_SLP_TYP_S5);          /* SLP_TYPa for PM1a_CNT */
+	aml_int(&a, VACPI_SLP_TYP_S5);          /* SLP_TYPb (no PM1b) */
+	aml_int(&a, 0);
+	aml_int(&a, 0);
+	aml_close(&a);
+	aml_close(&a);
+
+	aml_scope(&a, "\\_SB");
+	aml_device(&a, "PCI0");
+	aml_name(&a, "_HID");
+	aml_eisaid(&a, "PNP0A08");
+	aml_name(&a, "_CID");
+	aml_eisaid(&a, "PNP0A03");
+	aml_name(&a, "_UID");
+	aml_int(&a, 0);
+	aml_name(&a, "_SEG");
+	aml_int(&a, 0);
+	aml_name(&a, "_BBN");
+	aml_int(&a, 0);
+	aml_method(&a, "_OSC", 4);
+	aml_return_arg(&a, 3);
+	aml_close(&a);
+	aml_name(&a, "_CRS");
+	aml_buffer(&a);
+	aml_res_bus(&a, 0, 0);
+	aml_res_io(&a, GL_PORT_PCI_ADDR, 8);
+	aml_res_io_window(&a, 0, GL_PORT_PCI_ADDR - 1);
+	aml_res_io_window(&a, GL_PORT_PCI_ADDR + 8, 0xffff);
+	aml_res_mem_window(&a, (uint32_t)GL_PCI_MMIO, (uint32_t)(GL_PCI_MMIO + GL_PCI_MMIO_SIZE - 1));
+	aml_res_end(&a);
+	aml_close(&a);
+	aml_close(&a);
+	aml_close(&a);
+	return aml_finish(&a);
+}
+_Static_assert(VACPI_SLP_TYP_S5 <= 7, "SLP_TYP is 3 bits");
 
 /* Offsets of each table in the blob; the RSDP is at 0. */
 struct layout {
@@ -114,11 +163,11 @@ static uint32_t madt_len(uint32_t ncpus)
 	return MADT_FIXED_LEN + 8 * ncpus;
 }
 
-static void layout(uint32_t ncpus, struct layout *l)
+static void layout(uint32_t ncpus, uint32_t dsdt_len, struct layout *l)
 {
 	l->facs = align_up(RSDP_LEN, FACS_ALIGN);
 	l->dsdt = l->facs + FACS_LEN;
-	l->fadt = align_up(l->dsdt + DSDT_LEN, 8);
+	l->fadt = align_up(l->dsdt + dsdt_len, 8);
 	l->madt = align_up(l->fadt + FADT_LEN, 8);
 	l->mcfg = align_up(l->madt + madt_len(ncpus), 8);
 	l->xsdt = align_up(l->mcfg + MCFG_LEN, 8);
@@ -197,11 +246,11 @@ static void facs_build(uint8_t *f)
 	f[32] = 2;                      /* version */
 }
 
-static void dsdt_build(uint8_t *t)
+static void dsdt_build(uint8_t *t, const uint8_t *aml, uint32_t len)
 {
-	sdt_header(t, "DSDT", DSDT_LEN, 2);     /* revision 2: 64-bit AML integers */
-	memcpy(t + HDR_LEN, dsdt_aml, sizeof(dsdt_aml));
-	sdt_seal(t, DSDT_LEN);
+	sdt_header(t, "DSDT", len, 2);          /* revision 2: 64-bit AML integers */
+	memcpy(t + HDR_LEN, aml, len - HDR_LEN);
+	sdt_seal(t, len);
 }
 
 static void fadt_build(uint8_t *t, uint64_t dsdt, uint64_t facs)
@@ -297,12 +346,17 @@ size_t vacpi_build(const struct vacpi_config *c, void *buf, size_t len)
 {
 	struct layout l;
 	uint8_t *b = buf;
+	uint8_t aml[DSDT_AML_MAX];
+	uint32_t dsdt_len;
 	uint64_t base;
 
 	if (!c || !buf || c->ncpus == 0 || c->ncpus > VACPI_MAX_CPUS)
 		return 0;
 	base = c->tables_gpa;
-	layout(c->ncpus, &l);
+	dsdt_len = HDR_LEN + (uint32_t)dsdt_aml(aml, sizeof(aml));
+	if (dsdt_len == HDR_LEN)
+		return 0;
+	layout(c->ncpus, dsdt_len, &l);
 	if (base % FACS_ALIGN != 0 || base >= FOUR_GIB || FOUR_GIB - base < l.end)
 		return 0;
 	if (len < l.end)
@@ -310,7 +364,7 @@ size_t vacpi_build(const struct vacpi_config *c, void *buf, size_t len)
 
 	memset(b, 0, l.end);
 	facs_build(b + l.facs);
-	dsdt_build(b + l.dsdt);
+	dsdt_build(b + l.dsdt, aml, dsdt_len);
 	fadt_build(b + l.fadt, base + l.dsdt, base + l.facs);
 	madt_build(b + l.madt, c->ncpus);
 	mcfg_build(b + l.mcfg);

@@ -16,7 +16,11 @@
  *         legacy devices, 8042, no VGA; DSDT in DSDT and X_DSDT, FACS in
  *         X_FIRMWARE_CTRL only (ACPI 6.0 5.2.9: FIRMWARE_CTRL must then be 0)
  *   FACS  version 2, 64-byte aligned, no S4BIOS, no waking vector
- *   DSDT  only \_S5 = Package(){VACPI_SLP_TYP_S5, VACPI_SLP_TYP_S5, 0, 0}
+ *   DSDT  \_S5 = Package(){VACPI_SLP_TYP_S5, VACPI_SLP_TYP_S5, 0, 0}, and
+ *         \_SB.PCI0, the PCI Express root bridge of segment 0, bus 0
+ *         (PNP0A08/PNP0A03, _OSC granting the OS every feature it asks for,
+ *         _CRS: bus 0, ports 0xcf8-0xcff, every other port and GL_PCI_MMIO
+ *         as windows); written with vdev/aml.h
  *   MADT  LAPIC at GL_LAPIC, PCAT_COMPAT; one enabled Local APIC per CPU
  *         (UID = APIC ID = 0..ncpus-1); one IOAPIC (ID VACPI_IOAPIC_ID,
  *         GL_IOAPIC, GSI base 0); ISA IRQ 0 -> GSI 2 (bus default: edge,
@@ -29,8 +33,9 @@
  * pin that starts low is then idle, where an active-low pin would need
  * driving high before Linux unmasks it or the SCI would storm.
  *
- * The DSDT has no PCI host bridge, no processor objects and no legacy
- * devices; Linux probes the 8250 and i8042 itself and finds CPUs in the MADT.
+ * The DSDT has no processor objects and no legacy devices (and the root
+ * bridge no _PRT: bus 0 holds only the host bridge, which has no INTx
+ * pin); Linux probes the 8250 and i8042 itself and finds CPUs in the MADT.
  */
 #ifndef ARCH_VDEV_ACPI_TABLES_H
 #define ARCH_VDEV_ACPI_TABLES_H
@@ -56,7 +61,7 @@ struct vacpi_config {
  * nothing written, for a config the tables cannot describe: ncpus outside
  * 1..VACPI_MAX_CPUS, tables_gpa not 64-byte aligned (the FACS's alignment),
  * or a blob not wholly below 4 GiB (the RSDT and FADT hold 32-bit addresses).
- * The bytes used are 728 + 8 * ncpus, well inside GL_ACPI_SIZE.
+ * The bytes used are 888 + 8 * ncpus, well inside GL_ACPI_SIZE.
  */
 size_t vacpi_build(const struct vacpi_config *c, void *buf, size_t len);
 

@@ -126,6 +126,14 @@ static void vrtc_start(struct vrtc *rtc, const struct vrtc_date *d, uint64_t now
 	rtc->wday_adj = (uint8_t)((d->wday - weekday(days, 0) + 7) % 7);
 }
 
+int64_t vrtc_epoch_of(const struct vrtc_date *d)
+{
+	if (d->year < 1970 || d->year > 9999 || d->mon < 1 || d->mon > 12 || d->mday < 1 ||
+	    d->mday > days_in_month(d->year, d->mon) || d->hour > 23 || d->min > 59 || d->sec > 59)
+		return -1;
+	return days_from_civil(d->year, d->mon, d->mday) * 86400 + d->hour * 3600 + d->min * 60 + d->sec;
+}
+
 void vrtc_init(struct vrtc *rtc, uint64_t epoch_secs, uint64_t now_tsc, uint64_t tsc_hz)
 {
 	*rtc = (struct vrtc){

@@ -59,6 +59,9 @@ struct vrtc {
 /* Reset state (A = 0x26, B = 0x02: BCD, 24-hour) showing epoch_secs at now_tsc. */
 void vrtc_init(struct vrtc *rtc, uint64_t epoch_secs, uint64_t now_tsc, uint64_t tsc_hz);
 
+/* Seconds since the epoch of a date (wday ignored), or -1 outside 1970..9999 or invalid. */
+int64_t vrtc_epoch_of(const struct vrtc_date *d);
+
 /* Guest IN/OUT at port 0x70 or 0x71 (others, and reads of 0x70, give 0xff). */
 uint8_t vrtc_read(struct vrtc *rtc, uint16_t port, uint64_t now_tsc);
 void vrtc_write(struct vrtc *rtc, uint16_t port, uint8_t val, uint64_t now_tsc);

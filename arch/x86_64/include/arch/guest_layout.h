@@ -6,6 +6,7 @@
  *   [0, 0x9fc00)              RAM
  *   [0x9fc00, 0x100000)       reserved: ACPI tables at 0xe0000 (RSDP first)
  *   [0x100000, ram_size)      RAM; ram_size <= GL_RAM_MAX
+ *   [GL_PCI_MMIO, +512 MiB)   PCI memory window (the root bridge's _CRS), free
  *   [GL_ECAM, +1 MiB)         PCI ECAM, bus 0 only (reserved in e820)
  *   [GL_IOAPIC, +4 KiB)       IOAPIC
  *   [GL_LAPIC, +4 KiB)        local APIC (xAPIC page)
@@ -23,6 +24,8 @@
 #define GL_ACPI_SIZE      0x10000ull
 #define GL_HIGH_RAM       0x100000ull
 #define GL_RAM_MAX        0xc0000000ull     /* 3 GiB: RAM ends below the MMIO hole */
+#define GL_PCI_MMIO       0xc0000000ull     /* = GL_RAM_MAX: the window ends at the ECAM */
+#define GL_PCI_MMIO_SIZE  0x20000000ull
 #define GL_ECAM           0xe0000000ull
 #define GL_ECAM_SIZE      0x100000ull
 #define GL_IOAPIC         0xfec00000ull
