@@ -20,6 +20,7 @@ const char *const vcpu_exit_stat_names[VCPU_EXIT_STATS] = {
 	[EXIT_STAT_VINTR]     = "vintr",
 	[EXIT_STAT_EXCEPTION] = "exception",
 	[EXIT_STAT_SHUTDOWN]  = "shutdown",
+	[EXIT_STAT_IRET]      = "iret",
 	[EXIT_STAT_OTHER]     = "other",
 };
 

@@ -106,6 +106,7 @@ static const struct exit_kind exit_table[EXIT_TABLE_SIZE] = {
 	[VMEXIT_SMI]      = { exit_nothing, EXIT_STAT_OTHER },
 	[VMEXIT_VINTR]    = { exit_vintr, EXIT_STAT_VINTR },
 	[VMEXIT_CPUID]    = { svm_exit_cpuid, EXIT_STAT_CPUID, FAST_ALWAYS },
+	[VMEXIT_IRET]     = { svm_exit_iret, EXIT_STAT_IRET, FAST_ALWAYS },
 	[VMEXIT_INVD]     = { exit_invd, EXIT_STAT_OTHER },
 	[VMEXIT_HLT]      = { exit_hlt, EXIT_STAT_HLT },
 	[VMEXIT_INVLPGA]  = { exit_ud, EXIT_STAT_OTHER },

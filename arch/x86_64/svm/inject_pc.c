@@ -16,8 +16,12 @@
  * only as it goes into EVENTINJ (pc_irq_ack), and comes back through
  * svm_requeue_exitintinfo if the injection did not happen (invariant 3).
  * While EVENTINJ holds a re-injected event, a pending interrupt waits for
- * the window after it.  NMIs are injected when EVENTINJ is free; their
- * blocking until IRET is not tracked.
+ * the window after it.  An NMI is injected when EVENTINJ is free and no
+ * earlier NMI's handler is still running (SDM 6.7.1: NMIs are blocked until
+ * the next IRET): the injection turns the IRET intercept on, exit_iret
+ * notes where the IRET is, and the first exit with RIP past it lifts the
+ * blocking.  A pending NMI therefore waits at most until the next exit
+ * after the IRET (a timer tick at worst), as an NMI window would.
  */
 void svm_inject_pc(struct vcpu *v)
 {
@@ -25,9 +29,13 @@ void svm_inject_pc(struct vcpu *v)
 	bool nmi, busy = c->ctl.eventinj & EVT_VALID;
 	int vec = pc_irq_pending(v, rdtsc(), &nmi);
 
-	if (nmi && !busy) {
+	if (v->arch.nmi_iret && c->save.rip != v->arch.nmi_iret_rip)
+		v->arch.nmi_masked = v->arch.nmi_iret = false;
+	if (nmi && !busy && !v->arch.nmi_masked) {
 		pc_nmi_ack(v);
 		c->ctl.eventinj = EVT_VALID | EVT_TYPE_NMI | 2;
+		v->arch.nmi_masked = true;
+		c->ctl.icpt1 |= ICPT1_IRET;
 		busy = true;
 	}
 	if (busy) {
@@ -67,6 +75,16 @@ void svm_requeue_pc(struct vcpu *v)
 	if (type == EVT_TYPE_INTR ? pc_irq_cancel(v, (int)(info & EVT_VECTOR_MASK))
 				  : pc_nmi_cancel(v))
 		c->eventinj = info;
+	else if (type == EVT_TYPE_NMI)
+		v->arch.nmi_masked = false;     /* back to pending: its handler never ran */
+}
+
+/* The NMI handler's IRET, before it executes: blocking ends once it has. */
+void svm_exit_iret(struct vcpu *v)
+{
+	v->arch.vmcb->ctl.icpt1 &= ~ICPT1_IRET;
+	v->arch.nmi_iret = true;
+	v->arch.nmi_iret_rip = v->arch.vmcb->save.rip;
 }
 
 void svm_prepare_pc(struct vcpu *v)

@@ -49,6 +49,7 @@ void svm_irq_window_close(struct vcpu *v);
 void svm_irq_window_open(struct vcpu *v);
 /* Linux VMs (inject_pc.c): EXITINTINFO back to the vlapic. */
 void svm_requeue_pc(struct vcpu *v);
+void svm_exit_iret(struct vcpu *v);
 
 /* The guest misbehaved beyond repair: log the VMCB and stop only its VM. */
 void svm_crash(struct vcpu *v, const char *what);

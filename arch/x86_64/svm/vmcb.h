@@ -106,6 +106,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "vmcb size");
 #define ICPT1_INIT      (1u << 3)
 #define ICPT1_VINTR     (1u << 4)
 #define ICPT1_CPUID     (1u << 18)
+#define ICPT1_IRET      (1u << 20)
 #define ICPT1_INVD      (1u << 22)
 #define ICPT1_HLT       (1u << 24)
 #define ICPT1_INVLPGA   (1u << 26)
@@ -159,6 +160,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "vmcb size");
 #define VMEXIT_INIT         0x063
 #define VMEXIT_VINTR        0x064
 #define VMEXIT_CPUID        0x072
+#define VMEXIT_IRET         0x074
 #define VMEXIT_INVD         0x076
 #define VMEXIT_HLT          0x078
 #define VMEXIT_INVLPGA      0x07a

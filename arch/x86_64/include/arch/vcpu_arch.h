@@ -42,6 +42,14 @@ struct vcpu_arch {
 	 * on, set by vcpu_arch_enter for the VMRUN stub's invariant-1 check.
 	 */
 	const volatile bool *need_resched;
+	/*
+	 * Linux VMs: NMIs are blocked from an NMI's injection until its
+	 * handler's IRET has executed.  The IRET is intercepted; blocking ends
+	 * at the first exit after it whose RIP is elsewhere (svm/inject_pc.c).
+	 */
+	bool nmi_masked;
+	bool nmi_iret;                      /* the IRET was seen at nmi_iret_rip */
+	uint64_t nmi_iret_rip;
 };
 
 /* Guest register access for generic code (hypercalls); inline, they are on every exit path. */
