@@ -15,7 +15,7 @@ GUEST_HDRS := guest-abi/plinth_abi.h guest-abi/runtime/pl.h
 
 GUEST_RT_OBJ := $(patsubst guest-abi/runtime/%,$(GUEST_DIR)/rt/%.o, \
 	$(sort $(wildcard guest-abi/runtime/*.c guest-abi/runtime/*.S)))
-GUEST_ELF64 := $(patsubst %,$(GUEST_DIR)/%.elf,hello abi spinner longcall prober fuzz bench)
+GUEST_ELF64 := $(patsubst %,$(GUEST_DIR)/%.elf,hello abi spinner longcall prober fuzz bench strio)
 GUEST_ELFS += $(GUEST_ELF64) $(GUEST_DIR)/triple.elf
 
 $(GUEST_DIR)/rt/%.o: guest-abi/runtime/% $(GUEST_HDRS)

@@ -105,6 +105,21 @@ def test_abi_conformance_guest_passes(plinth):
     destroy(plinth, "abi")
 
 
+def test_string_port_io_is_emulated(plinth):
+    # INS/OUTS of every size and direction, REP and not, an FS override,
+    # 32-bit addressing, elements across pages, 5000 bytes over many exits.
+    create(plinth, "strio", "image=strio.elf")
+    row = wait_state(plinth, "strio", ("stopped", "crashed"))
+    out = attach(plinth, "strio")
+    assert "strio: ok" in out, out[-2000:]
+    assert "FAIL" not in out
+    for line in ("strio: rep outsb to the UART", "strio: rep outsb backwards",
+                 "strio: single outsb", "strio: rep outsb through fs"):
+        assert line in out, out[-2000:]
+    assert row["status"] == "exit=0"
+    destroy(plinth, "strio")
+
+
 def test_two_guests_run_at_once_on_two_pcpus(plinth):
     create(plinth, "s1", "image=spinner.elf cpus=1 cmdline=shift=22")
     create(plinth, "s2", "image=spinner.elf cpus=2 cmdline=shift=22")

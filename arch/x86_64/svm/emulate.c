@@ -57,7 +57,7 @@ static int gw_cmpxchg(void *arg, uint64_t gpa, uint64_t old, uint64_t val, unsig
 					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) ? 0 : 1;
 }
 
-static void gw_env(struct vcpu *v, struct gwalk_env *e)
+void svm_gwalk_env(struct vcpu *v, struct gwalk_env *e)
 {
 	const struct vmcb_save *s = &v->arch.vmcb->save;
 
@@ -70,8 +70,7 @@ static void gw_env(struct vcpu *v, struct gwalk_env *e)
 	};
 }
 
-/* A failed walk becomes the fault the CPU would raise; false if the VM had to stop. */
-static bool gw_fault(struct vcpu *v, int rc, const struct gwalk_result *r, const char *what)
+bool svm_gwalk_fault(struct vcpu *v, int rc, const struct gwalk_result *r, const char *what)
 {
 	char msg[96];
 
@@ -93,7 +92,7 @@ static bool gw_fault(struct vcpu *v, int rc, const struct gwalk_result *r, const
 	}
 }
 
-static enum insn_mode guest_mode(const struct vmcb_save *s)
+enum insn_mode svm_guest_mode(const struct vmcb_save *s)
 {
 	if ((s->efer & EFER_LMA) && (s->cs.attr & SEG_ATTR_L))
 		return INSN_MODE_64;
@@ -119,7 +118,7 @@ static int em_mem(struct vcpu *v, uint64_t gva, void *buf, unsigned size, bool w
 	struct gwalk_result r;
 	int rc;
 
-	gw_env(v, &e);
+	svm_gwalk_env(v, &e);
 	rc = gwalk(&e, gva, write ? GWALK_WRITE : 0, &r);
 	if (rc || (r.gpa & 0xfff) + size > 0x1000)
 		return -1;
@@ -140,7 +139,7 @@ int svm_emulate_mmio(struct vcpu *v, uint64_t gpa, bool write)
 {
 	struct vmcb_save *s = &v->arch.vmcb->save;
 	struct guest_gprs *g = &v->arch.gprs;
-	enum insn_mode mode = guest_mode(s);
+	enum insn_mode mode = svm_guest_mode(s);
 	uint64_t rip = mode == INSN_MODE_64 ? s->rip : (uint32_t)s->rip;
 	uint64_t lin = s->cs.base + rip;
 	uint8_t bytes[INSN_MAX_LEN];
@@ -156,15 +155,15 @@ int svm_emulate_mmio(struct vcpu *v, uint64_t gpa, bool write)
 	/* Fetch up to the page end first: the CPU faults only on bytes it fetches. */
 	if ((lin & 0xfff) + len > 0x1000)
 		len = 0x1000 - (lin & 0xfff);
-	gw_env(v, &e);
+	svm_gwalk_env(v, &e);
 	rc = gwalk_read(&e, lin, bytes, len, GWALK_FETCH, &r);
 	if (rc)
-		return gw_fault(v, rc, &r, "MMIO instruction fetch") ? 0 : -1;
+		return svm_gwalk_fault(v, rc, &r, "MMIO instruction fetch") ? 0 : -1;
 	rc = insn_decode(&in, bytes, len, mode);
 	if (rc == -INSN_ETRUNC && len < INSN_MAX_LEN) {
 		rc = gwalk_read(&e, lin + len, bytes + len, INSN_MAX_LEN - len, GWALK_FETCH, &r);
 		if (rc)
-			return gw_fault(v, rc, &r, "MMIO instruction fetch") ? 0 : -1;
+			return svm_gwalk_fault(v, rc, &r, "MMIO instruction fetch") ? 0 : -1;
 		len = INSN_MAX_LEN;
 		rc = insn_decode(&in, bytes, len, mode);
 	}

@@ -68,41 +68,39 @@ static bool io_test_exit(struct vcpu *v, uint16_t port, bool in, uint32_t *val)
 	return true;
 }
 
+/*
+ * One port access of size 1, 2 or 4 through the VM's devices; an unclaimed
+ * port reads all ones and drops writes.  IN and OUT, and each element of
+ * INS and OUTS (svm/exit_io_str.c), come here.
+ */
+void svm_io_port(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
+{
+	if (io_test_exit(v, port, in, val))
+		return;
+	if (v->vm->arch.pc ? pc_io(v, port, size, in, val) : io_com1(v, port, in, val))
+		return;
+	io_unclaimed_log(v, port, in);
+	if (in)
+		*val = 0xffffffff;
+}
+
 void svm_exit_io(struct vcpu *v)
 {
 	struct vmcb *c = v->arch.vmcb;
 	uint64_t info = c->ctl.exitinfo1;
 	uint16_t port = (uint16_t)(info >> 16);
 	bool in = info & IOIO_IN;
-	uint64_t mask = info & IOIO_SZ8 ? 0xff : info & IOIO_SZ16 ? 0xffff : 0xffffffff;
+	unsigned size = info & IOIO_SZ8 ? 1 : info & IOIO_SZ16 ? 2 : 4;
+	uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
 	uint32_t val = (uint32_t)(c->save.rax & mask);
 
 	if (info & IOIO_STR) {
-		/* String I/O needs guest memory access through its page tables. */
-		if (in || port == PL_TEST_EXIT_PORT || (port >= COM1 && port <= COM1 + 7) ||
-		    v->vm->arch.pc) {
-			svm_crash(v, "string I/O to a claimed port, or string input, is not emulated");
-			return;
-		}
-		/* OUTS to an unclaimed port: the data goes nowhere; only RSI/RCX move. */
-		uint64_t count = info & IOIO_REP ? v->arch.gprs.rcx : 1;
-		uint64_t amask = info & IOIO_A64 ? ~0ull : info & IOIO_A32 ? 0xffffffffull : 0xffffull;
-		uint64_t step = (mask == 0xff ? 1 : mask == 0xffff ? 2 : 4) * count;
-		bool df = c->save.rflags & (1u << 10);
-
-		v->arch.gprs.rsi = (v->arch.gprs.rsi & ~amask) |
-				   ((df ? v->arch.gprs.rsi - step : v->arch.gprs.rsi + step) & amask);
-		if (info & IOIO_REP)
-			v->arch.gprs.rcx &= ~amask;
-		io_unclaimed_log(v, port, false);
-	} else if (!io_test_exit(v, port, in, &val) &&
-		   !(v->vm->arch.pc ? pc_io(v, port, mask == 0xff ? 1 : mask == 0xffff ? 2 : 4, in, &val)
-				    : io_com1(v, port, in, &val))) {
-		io_unclaimed_log(v, port, in);
-		val = 0xffffffff;
+		svm_exit_io_string(v);
+		return;
 	}
-	if (in && !(info & IOIO_STR)) {
-		if (mask == 0xffffffff)
+	svm_io_port(v, port, size, in, &val);
+	if (in) {
+		if (size == 4)
 			c->save.rax = val;              /* a 32-bit IN zero-extends RAX */
 		else
 			c->save.rax = (c->save.rax & ~mask) | (val & mask);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <arch/cpu.h>
+#include <arch/insn.h>
 #include <arch/percpu.h>
 #include <arch/vcpu_arch.h>
 #include "vmcb.h"
@@ -62,6 +63,19 @@ void svm_exit_io(struct vcpu *v);
 void svm_exit_npf(struct vcpu *v);
 /* Carry out the instruction that faulted on device address gpa (emulate.c): 1, 0 (a fault was injected), -1 (VM stopped). */
 int svm_emulate_mmio(struct vcpu *v, uint64_t gpa, bool write);
+
+/* Guest memory by linear address for the emulators (emulate.c). */
+struct gwalk_env;
+struct gwalk_result;
+void svm_gwalk_env(struct vcpu *v, struct gwalk_env *e);
+/* A failed walk becomes the fault the CPU would raise; false if the VM had to stop. */
+bool svm_gwalk_fault(struct vcpu *v, int rc, const struct gwalk_result *r, const char *what);
+/* The guest's operating mode from CS and EFER. */
+enum insn_mode svm_guest_mode(const struct vmcb_save *s);
+
+/* Port I/O: one access through the VM's devices (exit_io.c); INS/OUTS (exit_io_str.c). */
+void svm_io_port(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val);
+void svm_exit_io_string(struct vcpu *v);
 void svm_exit_dispatch(struct vcpu *v);
 /* Handle a short exit with IRQs disabled; false if it needs the full path. */
 bool svm_exit_fast(struct vcpu *v);
