@@ -193,20 +193,6 @@ static uint64_t boot_find_rsdp(void)
 	return v1;
 }
 
-/* The firmware's clock, so that guests' RTCs start at the right time. */
-static void boot_read_time(void)
-{
-	EFI_TIME t;
-
-	if (uefi_call_wrapper(RT->GetTime, 2, &t, NULL) != EFI_SUCCESS) {
-		boot_log("plinth: no time from the firmware: guest clocks start at 1970");
-		return;
-	}
-	bi->tsc_time = rdtsc();
-	bi->time = (struct boot_time){ .year = t.Year, .mon = t.Month, .mday = t.Day,
-				       .hour = t.Hour, .min = t.Minute, .sec = t.Second, .valid = 1 };
-}
-
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
 	uint64_t tsc0 = rdtsc();
@@ -221,7 +207,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->version = BOOT_INFO_VERSION;
 	bi->size = sizeof(*bi);
 	bi->tsc_efi_main = tsc0;
-	boot_read_time();
 	boot_log("plinth: loader " PLINTH_VERSION " starting");
 
 	boot_read_options(image);

@@ -14,7 +14,7 @@
 #include "config.h"
 
 #define BOOT_INFO_MAGIC   0x4f464e4948544e4cull   /* "LNTHINFO" */
-#define BOOT_INFO_VERSION 2
+#define BOOT_INFO_VERSION 1
 
 #define BOOT_DIRECT_MAP_BASE 0xffff800000000000ull
 #define BOOT_CORE_VIRT_BASE  0xffffffff80000000ull
@@ -58,13 +58,6 @@ enum boot_cfg_status {
 	BOOT_CFG_ERRORS,        /* read, some lines rejected (see config.errors) */
 };
 
-/* UEFI GetTime's answer, as the firmware keeps it (UTC on PCs and QEMU). */
-struct boot_time {
-	uint16_t year;
-	uint8_t  mon, mday, hour, min, sec;
-	uint8_t  valid;                 /* 0: GetTime failed, the fields are 0 */
-};
-
 struct boot_info {
 	uint64_t magic;
 	uint32_t version;
@@ -77,8 +70,6 @@ struct boot_info {
 	uint64_t tsc_efi_main;          /* TSC at efi_main entry */
 	uint64_t tsc_handoff;           /* TSC just before the jump to the core */
 	uint64_t tsc_exit_bs;           /* TSC spent inside the firmware's ExitBootServices */
-	struct boot_time time;          /* the firmware's clock (GetTime) at tsc_time */
-	uint64_t tsc_time;
 
 	char     boot_source[BOOT_PATH_MAX];  /* e.g. "disk \EFI\BOOT\" or "tftp 10.0.2.2:/" */
 	char     cfg_path[BOOT_PATH_MAX];     /* where plinth.cfg was looked for */

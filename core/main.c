@@ -71,8 +71,9 @@ static void fmt_ms(char *buf, size_t n, uint64_t ticks, uint64_t hz)
 }
 
 /*
- * From efi_main to the prompt, split into the loader, the firmware's own
- * ExitBootServices (not plinth's code) and the core.
+ * From efi_main to a ready console, split into the loader, the firmware's
+ * own ExitBootServices (not plinth's code) and the core.  Autostarted VMs
+ * load after this point, and vm_autostart reports their time itself.
  */
 static void log_boot_time(const struct boot_info *bi)
 {
@@ -82,7 +83,7 @@ static void log_boot_time(const struct boot_info *bi)
 	fmt_ms(loader, sizeof(loader), bi->tsc_handoff - bi->tsc_efi_main - bi->tsc_exit_bs, hz);
 	fmt_ms(ebs, sizeof(ebs), bi->tsc_exit_bs, hz);
 	fmt_ms(core, sizeof(core), now - bi->tsc_handoff, hz);
-	log_info("boot: %lu TSC ticks from efi_main to the prompt (%s: loader %s, firmware "
+	log_info("boot: %lu TSC ticks from efi_main to the console (%s: loader %s, firmware "
 		 "ExitBootServices %s, core %s)", now - bi->tsc_efi_main, total, loader, ebs, core);
 }
 
@@ -135,10 +136,10 @@ void core_main(uint64_t bi_phys)
 	if (vcpu_arch_cpu_init())
 		log_warn("svm: not available on cpu0: no guests (bench floor unavailable)");
 	log_info("svm: %d pCPU(s) run guests", __builtin_popcountll(sched_guest_cpus()));
+	log_boot_time(bi);
 	vm_autostart(&bi->config);
 
 	struct frame_stats fs = frame_stats();
 	log_info("memory: %lu MiB free of %lu MiB managed", fs.free >> 8, fs.total >> 8);
-	log_boot_time(bi);
 	console_main();
 }

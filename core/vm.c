@@ -622,6 +622,8 @@ static bool vm_in_autostart_list(const struct config *c, const char *name)
 void vm_autostart(const struct config *c)
 {
 	char err[VM_ERR_MAX];
+	uint64_t t0 = rdtsc();
+	unsigned n = 0;
 
 	for (uint32_t s = 1; s < c->nsections; s++) {
 		const struct cfg_section *sec = &c->sections[s];
@@ -640,8 +642,12 @@ void vm_autostart(const struct config *c)
 			log_err("vm %s (plinth.cfg): %s", sec->name, err);
 			continue;
 		}
+		n++;
 		if ((p.autostart || vm_in_autostart_list(c, sec->name)) &&
 		    vm_start(vm, err, sizeof(err)))
 			log_err("vm %s: %s", sec->name, err);
 	}
+	if (n)
+		log_info("vm: %u VM(s) from plinth.cfg created in %lu ms", n,
+			 (rdtsc() - t0) / (tsc_hz() / 1000 ? tsc_hz() / 1000 : 1));
 }

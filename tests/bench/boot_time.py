@@ -15,7 +15,7 @@ import time
 import pexpect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BOOT_RE = re.compile(r"boot: (\d+) TSC ticks from efi_main to the prompt \(([\d.]+) ms: "
+BOOT_RE = re.compile(r"boot: (\d+) TSC ticks from efi_main to the console \(([\d.]+) ms: "
                      r"loader ([\d.]+) ms, firmware ExitBootServices ([\d.]+) ms, core ([\d.]+) ms\)")
 
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arch/cpu.h>
-#include "boot_info.h"
+#include "drivers/rtc.h"
 #include "log.h"
 #include "sched.h"
 #include "vcpu.h"
@@ -127,20 +127,21 @@ void vm_arch_console_input(struct vm *vm)
 /* ---------------------------------------------------------------- set-up */
 
 /*
- * Seconds since the epoch now, from the firmware's clock at boot plus the
- * TSC since (0 if the firmware gave none): the RTC a guest finds shows the
- * machine's time as its firmware keeps it.
+ * Seconds since the epoch now, from the machine's CMOS RTC (0 if there is
+ * none): the RTC a guest finds shows the machine's time.
  */
-static uint64_t pc_wallclock(uint64_t now, uint64_t hz)
+static uint64_t pc_wallclock(void)
 {
-	const struct boot_time *t = &boot_info->time;
-	struct vrtc_date d = { .year = t->year, .mon = t->mon, .mday = t->mday,
-			       .hour = t->hour, .min = t->min, .sec = t->sec };
+	struct rtc_time t;
+	struct vrtc_date d;
 	int64_t secs;
 
-	if (!t->valid || hz == 0 || (secs = vrtc_epoch_of(&d)) < 0)
+	if (!rtc_read(&t))
 		return 0;
-	return (uint64_t)secs + (now - boot_info->tsc_time) / hz;
+	d = (struct vrtc_date){ .year = t.year, .mon = t.mon, .mday = t.mday,
+				.hour = t.hour, .min = t.min, .sec = t.sec };
+	secs = vrtc_epoch_of(&d);
+	return secs < 0 ? 0 : (uint64_t)secs;
 }
 
 int pc_setup(struct vm *vm)
@@ -157,7 +158,7 @@ int pc_setup(struct vm *vm)
 	memset(pc, 0, sizeof(*pc));
 	pc->vm = vm;
 	vuart_init(&pc->com1, pc_com1_tx, pc_com1_irq, pc);
-	vrtc_init(&pc->rtc, pc_wallclock(now, hz), now, hz);
+	vrtc_init(&pc->rtc, pc_wallclock(), now, hz);
 	vi8042_init(&pc->kbd, pc_reset, pc_kbd_irq, pc);
 	vpmtimer_init(&pc->pmtimer, now, hz, false);
 	vacpi_pm_init(&pc->pm, pc_sleep, pc);
