@@ -5,6 +5,7 @@
  * consistent; two equal readings in a row settle it anyway.
  */
 #include <stddef.h>
+#include "calendar.h"
 #include "rtc.h"
 
 #define CMOS_INDEX      0x70
@@ -28,14 +29,8 @@ static int from_bcd(uint8_t v, bool binary)
 	return (v >> 4) * 10 + (v & 0x0f);
 }
 
-static bool leap(unsigned y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 bool rtc_decode(const uint8_t r[RTC_NREGS], struct rtc_time *t)
 {
-	static const uint8_t mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	bool bin = r[RTC_R_B] & B_BINARY, h24 = r[RTC_R_B] & B_24H;
 	int sec = from_bcd(r[RTC_R_SEC], bin), min = from_bcd(r[RTC_R_MIN], bin);
 	int hour = from_bcd(r[RTC_R_HOUR] & (h24 ? 0xff : 0x7f), bin);
@@ -44,7 +39,7 @@ bool rtc_decode(const uint8_t r[RTC_NREGS], struct rtc_time *t)
 	unsigned year;
 
 	if (sec < 0 || sec > 59 || min < 0 || min > 59 || yy < 0 || yy > 99 ||
-	    mon < 1 || mon > 12 || mday < 1 || mday > mdays[mon - 1])
+	    mon < 1 || mon > 12 || mday < 1)
 		return false;
 	if (h24) {
 		if (hour < 0 || hour > 23)
@@ -55,7 +50,7 @@ bool rtc_decode(const uint8_t r[RTC_NREGS], struct rtc_time *t)
 		hour = hour % 12 + (r[RTC_R_HOUR] & HOUR_PM ? 12 : 0);
 	}
 	year = cc >= 19 && cc <= 99 ? (unsigned)(cc * 100 + yy) : (unsigned)(yy < 70 ? 2000 + yy : 1900 + yy);
-	if (mon == 2 && mday == 29 && !leap(year))
+	if ((unsigned)mday > calendar_days_in_month(year, (unsigned)mon))
 		return false;
 	*t = (struct rtc_time){ .year = (uint16_t)year, .mon = (uint8_t)mon, .mday = (uint8_t)mday,
 				.hour = (uint8_t)hour, .min = (uint8_t)min, .sec = (uint8_t)sec };

@@ -62,6 +62,10 @@ static const struct op_desc op_one[256] = {
 	[0xa1] = { INSN_MOV, 0, F_MOFFS },
 	[0xa2] = { INSN_MOV, 0, F_MOFFS | F_BYTE | F_RMDST },
 	[0xa3] = { INSN_MOV, 0, F_MOFFS | F_RMDST },
+	[0x6c] = { INSN_INS, 0, F_STRING | F_BYTE },
+	[0x6d] = { INSN_INS, 0, F_STRING },
+	[0x6e] = { INSN_OUTS, 0, F_STRING | F_BYTE },
+	[0x6f] = { INSN_OUTS, 0, F_STRING },
 	[0xa4] = { INSN_MOVS, 0, F_STRING | F_BYTE },
 	[0xa5] = { INSN_MOVS, 0, F_STRING },
 	[0xaa] = { INSN_STOS, 0, F_STRING | F_BYTE },
@@ -331,19 +335,30 @@ static uint8_t addr_size_for(enum insn_mode mode, bool adsz)
 	return adsz ? 4 : 2;
 }
 
-/* STOS and MOVS: ES:[rDI] (no override), and seg:[rSI] for the MOVS source. */
+/*
+ * STOS, MOVS, INS: ES:[rDI] (no override); MOVS and OUTS: seg:[rSI].  INS
+ * and OUTS move 1, 2 or 4 bytes (REX.W changes nothing) between memory and
+ * the port in DX.
+ */
 static void dec_string(struct dec *d, struct insn *in, uint8_t seg)
 {
-	in->has_mem = true;
-	mem_init(&in->mem, d->addr_size);
-	in->mem.base = INSN_REG_RDI;
-	in->mem.seg = INSN_SEG_ES;
-	if (in->kind == INSN_MOVS) {
+	if (in->kind != INSN_OUTS) {
+		in->has_mem = true;
+		mem_init(&in->mem, d->addr_size);
+		in->mem.base = INSN_REG_RDI;
+		in->mem.seg = INSN_SEG_ES;
+	}
+	if (in->kind == INSN_MOVS || in->kind == INSN_OUTS) {
 		mem_init(&in->src, d->addr_size);
 		in->src.base = INSN_REG_RSI;
 		in->src.seg = seg;
-	} else {
+	}
+	if (in->kind == INSN_STOS)
 		in->reg = INSN_REG_RAX;
+	if (in->kind == INSN_INS || in->kind == INSN_OUTS) {
+		in->reg = INSN_REG_RDX;
+		if (in->op_size == 8)
+			in->op_size = in->src_size = 4;
 	}
 }
 

@@ -338,8 +338,8 @@ int insn_emulate(const struct insn *in, struct insn_ctx *ctx)
 {
 	int r;
 
-	if (in->kind == INSN_NONE || !in->len)
-		return -INSN_EUNSUPPORTED;
+	if (in->kind == INSN_NONE || in->kind == INSN_INS || in->kind == INSN_OUTS || !in->len)
+		return -INSN_EUNSUPPORTED;          /* port I/O: svm/exit_io_str.c */
 	if (!in->has_mem)
 		return -INSN_ENOMEM;
 	if (!operands_ok(in))

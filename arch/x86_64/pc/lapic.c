@@ -161,7 +161,7 @@ int pc_mmio_write(struct vcpu *v, uint64_t gpa, unsigned size, uint64_t val)
 	return 0;
 }
 
-int pc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+int pc_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write)
 {
 	struct pc_cpu *c;
 	uint64_t f;
@@ -171,33 +171,18 @@ int pc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		return 0;
 	c = pc_cpu_of(v);
 	if (vlapic_msr_is_lapic(msr)) {
+		uint64_t now = guest_tsc(v, rdtsc());
+
 		f = spin_lock_irqsave(&c->lock);
-		rc = vlapic_msr_read(&c->lapic, msr, val, guest_tsc(v, rdtsc()));
+		rc = write ? vlapic_msr_write(&c->lapic, msr, *val, now)
+			   : vlapic_msr_read(&c->lapic, msr, val, now);
 		spin_unlock_irqrestore(&c->lock, f);
+		if (write)
+			return pc_lapic_after_write(c, rc) ? -1 : 1;
 		return rc == VLAPIC_GP ? -1 : 1;
 	}
 	if (vmtrr_is_ours(msr))
-		return vmtrr_read(&c->mtrr, msr, val) ? -1 : 1;
-	return 0;
-}
-
-int pc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
-{
-	struct pc_cpu *c;
-	uint64_t f;
-	int rc;
-
-	if (!v->vm->arch.pc)
-		return 0;
-	c = pc_cpu_of(v);
-	if (vlapic_msr_is_lapic(msr)) {
-		f = spin_lock_irqsave(&c->lock);
-		rc = vlapic_msr_write(&c->lapic, msr, val, guest_tsc(v, rdtsc()));
-		spin_unlock_irqrestore(&c->lock, f);
-		return pc_lapic_after_write(c, rc) ? -1 : 1;
-	}
-	if (vmtrr_is_ours(msr))
-		return vmtrr_write(&c->mtrr, msr, val) ? -1 : 1;
+		return (write ? vmtrr_write(&c->mtrr, msr, *val) : vmtrr_read(&c->mtrr, msr, val)) ? -1 : 1;
 	return 0;
 }
 

@@ -135,18 +135,15 @@ static int em_mem_write(void *arg, uint64_t gva, const void *buf, unsigned size)
 	return em_mem(arg, gva, (void *)buf, size, true);
 }
 
-int svm_emulate_mmio(struct vcpu *v, uint64_t gpa, bool write)
+int svm_fetch_decode(struct vcpu *v, const struct gwalk_env *e, struct insn *in,
+		     uint8_t bytes[INSN_MAX_LEN], const char *what)
 {
-	struct vmcb_save *s = &v->arch.vmcb->save;
-	struct guest_gprs *g = &v->arch.gprs;
+	const struct vmcb_save *s = &v->arch.vmcb->save;
 	enum insn_mode mode = svm_guest_mode(s);
 	uint64_t rip = mode == INSN_MODE_64 ? s->rip : (uint32_t)s->rip;
 	uint64_t lin = s->cs.base + rip;
-	uint8_t bytes[INSN_MAX_LEN];
 	size_t len = INSN_MAX_LEN;
-	struct gwalk_env e;
 	struct gwalk_result r;
-	struct insn in;
 	char hex[INSN_FORMAT_MAX], msg[VM_ERR_MAX];
 	int rc;
 
@@ -155,24 +152,44 @@ int svm_emulate_mmio(struct vcpu *v, uint64_t gpa, bool write)
 	/* Fetch up to the page end first: the CPU faults only on bytes it fetches. */
 	if ((lin & 0xfff) + len > 0x1000)
 		len = 0x1000 - (lin & 0xfff);
-	svm_gwalk_env(v, &e);
-	rc = gwalk_read(&e, lin, bytes, len, GWALK_FETCH, &r);
-	if (rc)
-		return svm_gwalk_fault(v, rc, &r, "MMIO instruction fetch") ? 0 : -1;
-	rc = insn_decode(&in, bytes, len, mode);
-	if (rc == -INSN_ETRUNC && len < INSN_MAX_LEN) {
-		rc = gwalk_read(&e, lin + len, bytes + len, INSN_MAX_LEN - len, GWALK_FETCH, &r);
-		if (rc)
-			return svm_gwalk_fault(v, rc, &r, "MMIO instruction fetch") ? 0 : -1;
-		len = INSN_MAX_LEN;
-		rc = insn_decode(&in, bytes, len, mode);
-	}
-	if (rc < 0) {
-		snprintf(msg, sizeof(msg), "MMIO at GPA %#lx: %s: %s", gpa, insn_strerror(rc),
+	rc = gwalk_read(e, lin, bytes, len, GWALK_FETCH, &r);
+	if (!rc) {
+		rc = insn_decode(in, bytes, len, mode);
+		if (rc == -INSN_ETRUNC && len < INSN_MAX_LEN) {
+			rc = gwalk_read(e, lin + len, bytes + len, INSN_MAX_LEN - len, GWALK_FETCH, &r);
+			if (rc)
+				goto fault;
+			len = INSN_MAX_LEN;
+			rc = insn_decode(in, bytes, len, mode);
+		}
+		if (rc >= 0)
+			return 1;
+		snprintf(msg, sizeof(msg), "%s: %s: %s", what, insn_strerror(rc),
 			 insn_format_bytes(hex, sizeof(hex), bytes, len));
 		svm_crash(v, msg);
 		return -1;
 	}
+fault:
+	snprintf(msg, sizeof(msg), "%s: instruction fetch", what);
+	return svm_gwalk_fault(v, rc, &r, msg) ? 0 : -1;
+}
+
+int svm_emulate_mmio(struct vcpu *v, uint64_t gpa, bool write)
+{
+	struct vmcb_save *s = &v->arch.vmcb->save;
+	struct guest_gprs *g = &v->arch.gprs;
+	uint64_t rip = svm_guest_mode(s) == INSN_MODE_64 ? s->rip : (uint32_t)s->rip;
+	uint8_t bytes[INSN_MAX_LEN];
+	struct gwalk_env e;
+	struct insn in;
+	char hex[INSN_FORMAT_MAX], msg[VM_ERR_MAX], what[48];
+	int rc;
+
+	snprintf(what, sizeof(what), "MMIO at GPA %#lx", gpa);
+	svm_gwalk_env(v, &e);
+	rc = svm_fetch_decode(v, &e, &in, bytes, what);
+	if (rc <= 0)
+		return rc;
 
 	struct insn_ctx ctx = {
 		.regs = { s->rax, g->rcx, g->rdx, g->rbx, s->rsp, g->rbp, g->rsi, g->rdi,
@@ -184,7 +201,7 @@ int svm_emulate_mmio(struct vcpu *v, uint64_t gpa, bool write)
 	};
 	rc = insn_emulate(&in, &ctx);
 	if (rc < 0) {
-		snprintf(msg, sizeof(msg), "MMIO at GPA %#lx: %s: %s", gpa, insn_strerror(rc),
+		snprintf(msg, sizeof(msg), "%s: %s: %s", what, insn_strerror(rc),
 			 insn_format_bytes(hex, sizeof(hex), bytes, in.len));
 		svm_crash(v, msg);
 		return -1;

@@ -2,8 +2,8 @@
  * String port I/O: INS and OUTS, with or without REP, to any port.  TCG
  * gives no decode assists, so EXITINFO1 names the port, the element size
  * and REP but not the segment of OUTS (nor, under TCG, the address size):
- * plinth reads the instruction's prefixes for them (INS always stores
- * through ES).  Each
+ * plinth decodes the instruction with the MMIO emulator's decoder
+ * (arch/insn.h) and forms addresses as it does (insn_linear).  Each
  * element goes through svm_io_port as one IN or OUT would, and its memory
  * side through the guest's page tables: the walk comes first, so a fault
  * is raised before the port is touched, with RSI/RDI and RCX counting the
@@ -27,84 +27,6 @@
 #define STR_BATCH       256
 #define PAGE_SIZE_4K    0x1000ull
 #define RFLAGS_DF       (1ull << 10)
-#define INSN_MAX        15
-
-/* The base of the segment a string access goes through. */
-static uint64_t seg_base(const struct vmcb_save *s, uint8_t prefix, enum insn_mode mode)
-{
-	const struct vmcb_seg *seg;
-
-	switch (prefix) {
-	case 0x64: return s->fs.base;
-	case 0x65: return s->gs.base;
-	case 0x26: seg = &s->es; break;
-	case 0x2e: seg = &s->cs; break;
-	case 0x36: seg = &s->ss; break;
-	default:   seg = &s->ds; break;
-	}
-	return mode == INSN_MODE_64 ? 0 : seg->base;    /* long mode: flat but for FS and GS */
-}
-
-/* What the instruction's prefixes say: the segment override and the address size. */
-struct str_prefixes {
-	uint8_t seg;            /* the last segment override byte, 0 for none */
-	bool addr_override;     /* 0x67 */
-};
-
-/* Read the prefixes of the INS/OUTS at RIP; false if the fetch faulted or stopped the VM. */
-static bool str_prefixes(struct vcpu *v, const struct gwalk_env *e, enum insn_mode mode,
-			 struct str_prefixes *p)
-{
-	const struct vmcb *c = v->arch.vmcb;
-	uint64_t rip = c->save.rip, len = c->ctl.exitinfo2 - rip;
-	uint64_t lin = c->save.cs.base + rip;
-	uint8_t bytes[INSN_MAX];
-	struct gwalk_result r;
-	int rc;
-
-	*p = (struct str_prefixes){ 0 };
-	if (mode != INSN_MODE_64)
-		lin = (uint32_t)lin;
-	if (len == 0 || len > INSN_MAX)
-		len = INSN_MAX;
-	rc = gwalk_read(e, lin, bytes, len, GWALK_FETCH, &r);
-	if (rc) {
-		svm_gwalk_fault(v, rc, &r, "INS/OUTS instruction fetch");
-		return false;
-	}
-	for (uint64_t i = 0; i < len; i++) {
-		uint8_t b = bytes[i];
-
-		if (b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65)
-			p->seg = b;
-		else if (b == 0x67)
-			p->addr_override = true;
-		else if (!(b == 0x66 || b == 0xf0 || b == 0xf2 || b == 0xf3 ||
-			   (mode == INSN_MODE_64 && (b & 0xf0) == 0x40)))
-			break;                  /* the opcode (6c-6f) */
-	}
-	return true;
-}
-
-/*
- * The address size: EXITINFO1's A16/A32/A64 where the CPU reports it (APM
- * 15.10.2); QEMU's TCG leaves those bits clear, and then the mode and a
- * 0x67 prefix decide, as they decide for the CPU.
- */
-static uint64_t str_addr_mask(uint64_t info, enum insn_mode mode, bool addr_override)
-{
-	if (info & IOIO_A64)
-		return ~0ull;
-	if (info & IOIO_A32)
-		return 0xffffffffull;
-	if (info & IOIO_A16)
-		return 0xffffull;
-	switch (mode) {
-	case INSN_MODE_64: return addr_override ? 0xffffffffull : ~0ull;
-	case INSN_MODE_32: return addr_override ? 0xffffull : 0xffffffffull;
-	default:           return addr_override ? 0xffffffffull : 0xffffull;
-	}
-}
 
 /* Where one element lives: one or two pieces of guest RAM (it may cross a page). */
 struct str_elem {
@@ -147,7 +69,7 @@ static int str_copy(struct vcpu *v, const struct str_elem *el, void *buf, bool w
 }
 
 /* RSI, RDI or RCX moved by delta at the instruction's address size. */
-static void str_reg_add(uint64_t *reg, uint64_t delta, uint64_t amask, enum insn_mode mode)
+static void str_reg_add(uint64_t *reg, uint64_t delta, uint64_t amask, uint8_t mode)
 {
 	uint64_t sum = (*reg + delta) & amask;
 
@@ -166,28 +88,36 @@ void svm_exit_io_string(struct vcpu *v)
 	unsigned size = info & IOIO_SZ8 ? 1 : info & IOIO_SZ16 ? 2 : 4;
 	uint64_t step = s->rflags & RFLAGS_DF ? -(uint64_t)size : size;
 	uint64_t *reg = in ? &g->rdi : &g->rsi;
-	enum insn_mode mode = svm_guest_mode(s);
-	uint64_t amask, count, base;
+	uint8_t bytes[INSN_MAX_LEN];
+	const struct insn_mem *m;
+	uint64_t amask, count;
 	struct gwalk_env e;
 	struct gwalk_result r;
 	struct str_elem el;
-	struct str_prefixes p;
+	struct insn insn;
+	int rc = 0;
 
 	svm_gwalk_env(v, &e);
-	if (!str_prefixes(v, &e, mode, &p))
+	if (svm_fetch_decode(v, &e, &insn, bytes, "string I/O") <= 0)
 		return;
-	amask = str_addr_mask(info, mode, p.addr_override);
+	if (insn.kind != (in ? INSN_INS : INSN_OUTS)) {
+		svm_crash(v, "string I/O exit, but RIP is at no INS/OUTS");
+		return;
+	}
+	m = in ? &insn.mem : &insn.src;
+	amask = m->addr_size == 8 ? ~0ull : (1ull << (8 * m->addr_size)) - 1;
 	count = rep ? g->rcx & amask : 1;
-	base = seg_base(s, in ? 0x26 : p.seg, mode);       /* INS: always ES */
-	for (uint64_t n = 0; n < count && n < STR_BATCH; n++) {
-		uint64_t lin = base + (*reg & amask);
-		uint32_t val = 0;
-		int rc;
 
-		if (mode != INSN_MODE_64)
-			lin = (uint32_t)lin;
+	/* The segment bases, for insn_linear; only *reg changes between elements. */
+	struct insn_ctx ctx = {
+		.seg_base = { s->es.base, s->cs.base, s->ss.base, s->ds.base, s->fs.base, s->gs.base },
+	};
+	for (uint64_t n = 0; n < count && n < STR_BATCH; n++) {
+		uint32_t val = 0;
+
+		ctx.regs[in ? INSN_REG_RDI : INSN_REG_RSI] = *reg;
 		/* Both pages are translated before the port: a fault leaves it untouched. */
-		rc = str_translate(&e, lin, size, in, &el, &r);
+		rc = str_translate(&e, insn_linear(&insn, m, &ctx), size, in, &el, &r);
 		if (!rc && in) {
 			svm_io_port(v, port, size, true, &val);
 			rc = str_copy(v, &el, &val, true, &r);
@@ -200,9 +130,9 @@ void svm_exit_io_string(struct vcpu *v)
 			svm_gwalk_fault(v, rc, &r, in ? "INS store" : "OUTS load");
 			return;
 		}
-		str_reg_add(reg, step, amask, mode);
+		str_reg_add(reg, step, amask, insn.mode);
 		if (rep)
-			str_reg_add(&g->rcx, ~0ull, amask, mode);
+			str_reg_add(&g->rcx, ~0ull, amask, insn.mode);
 		if (__atomic_load_n(&v->requests, __ATOMIC_RELAXED))
 			break;
 	}

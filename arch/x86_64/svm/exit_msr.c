@@ -19,7 +19,7 @@
 /* 0, or -1 for #GP. */
 static int msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-	int rc = pc_msr_read(v, msr, val);
+	int rc = pc_msr(v, msr, val, false);
 
 	if (rc)
 		return rc > 0 ? 0 : -1;
@@ -47,7 +47,7 @@ static int msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 static int msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct vmcb_save *s = &v->arch.vmcb->save;
-	int rc = pc_msr_write(v, msr, val);
+	int rc = pc_msr(v, msr, &val, true);
 
 	if (rc)
 		return rc > 0 ? 0 : -1;

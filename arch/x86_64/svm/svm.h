@@ -70,6 +70,13 @@ struct gwalk_result;
 void svm_gwalk_env(struct vcpu *v, struct gwalk_env *e);
 /* A failed walk becomes the fault the CPU would raise; false if the VM had to stop. */
 bool svm_gwalk_fault(struct vcpu *v, int rc, const struct gwalk_result *r, const char *what);
+/*
+ * Fetch and decode the instruction at CS:RIP for an emulator: 1 with *in
+ * decoded (bytes holds it); 0 if a fetch fault went to the guest, which
+ * resumes; -1 if the VM was stopped (undecodable), `what` naming the access.
+ */
+int svm_fetch_decode(struct vcpu *v, const struct gwalk_env *e, struct insn *in,
+		     uint8_t bytes[INSN_MAX_LEN], const char *what);
 /* The guest's operating mode from CS and EFER. */
 enum insn_mode svm_guest_mode(const struct vmcb_save *s);
 

@@ -148,7 +148,6 @@ _Static_assert(sizeof(struct vmcb) == 4096, "vmcb size");
 #define IOIO_REP    (1ull << 3)
 #define IOIO_SZ8    (1ull << 4)
 #define IOIO_SZ16   (1ull << 5)
-#define IOIO_A16    (1ull << 7)
 #define IOIO_A32    (1ull << 8)
 #define IOIO_A64    (1ull << 9)
 

@@ -320,51 +320,45 @@ void aml_res_io(struct aml *a, uint16_t base, uint8_t len)
 	p[7] = len;
 }
 
-/* 6.4.3.5.3 Word Address Space Descriptor: a producer window [first, last]. */
-static void res_word_window(struct aml *a, uint8_t space, uint8_t tflags,
-			    uint16_t first, uint16_t last)
+/*
+ * 6.4.3.5.2 DWord and 6.4.3.5.3 Word Address Space Descriptors: a producer
+ * window [first, last].  After the type and flags come five fields of
+ * `width` bytes: granularity (0), minimum, maximum, translation (0), length.
+ */
+static void res_window(struct aml *a, unsigned width, uint8_t space, uint8_t tflags,
+		       uint32_t first, uint32_t last)
 {
-	uint8_t *p = room(a, 3 + RES_WORD_LEN);
+	uint8_t len = width == 2 ? RES_WORD_LEN : RES_DWORD_LEN;
+	uint8_t *p = room(a, 3u + len);
 
 	if (!p)
 		return;
-	memset(p, 0, 3 + RES_WORD_LEN);
-	p[0] = RES_WORD_ADDR;
-	le_put16(p + 1, RES_WORD_LEN);
+	memset(p, 0, 3u + len);
+	p[0] = width == 2 ? RES_WORD_ADDR : RES_DWORD_ADDR;
+	le_put16(p + 1, len);
 	p[3] = space;
 	p[4] = RES_GEN_WINDOW;
 	p[5] = tflags;
-	le_put16(p + 8, first);
-	le_put16(p + 10, last);
-	le_put16(p + 14, (uint16_t)(last - first + 1));
+	for (unsigned i = 0; i < width; i++) {
+		p[6 + width + i] = (uint8_t)(first >> (8 * i));
+		p[6 + 2 * width + i] = (uint8_t)(last >> (8 * i));
+		p[6 + 4 * width + i] = (uint8_t)((last - first + 1) >> (8 * i));
+	}
 }
 
 void aml_res_bus(struct aml *a, uint16_t first, uint16_t last)
 {
-	res_word_window(a, RES_SPACE_BUS, 0, first, last);
+	res_window(a, 2, RES_SPACE_BUS, 0, first, last);
 }
 
 void aml_res_io_window(struct aml *a, uint16_t first, uint16_t last)
 {
-	res_word_window(a, RES_SPACE_IO, RES_IO_ENTIRE, first, last);
+	res_window(a, 2, RES_SPACE_IO, RES_IO_ENTIRE, first, last);
 }
 
-/* 6.4.3.5.2 DWord Address Space Descriptor. */
 void aml_res_mem_window(struct aml *a, uint32_t first, uint32_t last)
 {
-	uint8_t *p = room(a, 3 + RES_DWORD_LEN);
-
-	if (!p)
-		return;
-	memset(p, 0, 3 + RES_DWORD_LEN);
-	p[0] = RES_DWORD_ADDR;
-	le_put16(p + 1, RES_DWORD_LEN);
-	p[3] = RES_SPACE_MEM;
-	p[4] = RES_GEN_WINDOW;
-	p[5] = RES_MEM_RW_CACHEABLE;
-	le_put32(p + 10, first);
-	le_put32(p + 14, last);
-	le_put32(p + 22, last - first + 1);
+	res_window(a, 4, RES_SPACE_MEM, RES_MEM_RW_CACHEABLE, first, last);
 }
 
 void aml_res_end(struct aml *a)

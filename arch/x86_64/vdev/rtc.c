@@ -2,6 +2,7 @@
  * Guest CMOS RTC: the clock as seconds plus TSC, shown through the
  * MC146818A time registers.  See rtc.h for what is modelled.
  */
+#include "calendar.h"
 #include "rtc.h"
 
 #define REG_SEC      0x00
@@ -62,14 +63,6 @@ static void civil_from_days(int64_t z, struct vrtc_date *d)
 	d->year = (int64_t)yoe + era * 400 + (d->mon <= 2);
 }
 
-static unsigned days_in_month(int64_t y, unsigned m)
-{
-	static const uint8_t mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return mdays[m - 1] + (m == 2 && leap);
-}
-
 /* 1970-01-01 was a Thursday: weekday 5 when Sunday is 1. */
 static uint8_t weekday(int64_t days, unsigned adj)
 {
@@ -80,7 +73,7 @@ static uint8_t weekday(int64_t days, unsigned adj)
 
 static int64_t date_days(const struct vrtc_date *d)
 {
-	unsigned last = days_in_month(d->year, d->mon);
+	unsigned last = calendar_days_in_month(d->year, d->mon);
 
 	return days_from_civil(d->year, d->mon, d->mday > last ? last : d->mday);
 }
@@ -129,7 +122,7 @@ static void vrtc_start(struct vrtc *rtc, const struct vrtc_date *d, uint64_t now
 int64_t vrtc_epoch_of(const struct vrtc_date *d)
 {
 	if (d->year < 1970 || d->year > 9999 || d->mon < 1 || d->mon > 12 || d->mday < 1 ||
-	    d->mday > days_in_month(d->year, d->mon) || d->hour > 23 || d->min > 59 || d->sec > 59)
+	    d->mday > calendar_days_in_month(d->year, d->mon) || d->hour > 23 || d->min > 59 || d->sec > 59)
 		return -1;
 	return days_from_civil(d->year, d->mon, d->mday) * 86400 + d->hour * 3600 + d->min * 60 + d->sec;
 }

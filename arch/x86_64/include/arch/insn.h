@@ -65,6 +65,8 @@ enum insn_kind {
 	INSN_BT,
 	INSN_STOS,
 	INSN_MOVS,
+	INSN_INS,               /* 6C/6D: decoded for string port I/O, never emulated as MMIO */
+	INSN_OUTS,              /* 6E/6F: likewise */
 };
 
 /*
@@ -129,8 +131,8 @@ struct insn {
 	int8_t reg;             /* ModRM.reg or implicit register, or INSN_REG_NONE */
 	int8_t rm_reg;          /* r/m when it is a register (mod 3), or INSN_REG_NONE */
 	bool has_mem;
-	struct insn_mem mem;    /* r/m memory; STOS/MOVS: the destination ES:[rDI] */
-	struct insn_mem src;    /* MOVS only: the source seg:[rSI] */
+	struct insn_mem mem;    /* r/m memory; STOS/MOVS/INS: the destination ES:[rDI] */
+	struct insn_mem src;    /* MOVS and OUTS: the source seg:[rSI] */
 	bool has_imm;
 	uint8_t imm_size;       /* bytes of immediate in the encoding */
 	int64_t imm;            /* sign-extended to 64 bits */

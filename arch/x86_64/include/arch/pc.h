@@ -32,9 +32,11 @@ bool pc_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
 bool pc_mmio_claims(struct vcpu *v, uint64_t gpa);
 int pc_mmio_read(struct vcpu *v, uint64_t gpa, unsigned size, uint64_t *val);
 int pc_mmio_write(struct vcpu *v, uint64_t gpa, unsigned size, uint64_t val);
-/* MSRs of the platform (APIC, TSC deadline, x2APIC, MTRRs): 1 handled, 0 not ours, -1 #GP. */
-int pc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
-int pc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
+/*
+ * RDMSR (*val out) or WRMSR (*val in) of the platform's MSRs (APIC, TSC
+ * deadline, x2APIC, MTRRs): 1 handled, 0 not ours, -1 #GP.
+ */
+int pc_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write);
 
 /*
  * Interrupt acceptance for the injection code, IRQs disabled: advance the
